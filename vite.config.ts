@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { defineConfig, type Plugin } from 'vite';
+import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
+import { contentSecurityPolicy, isolationHeaders } from './src/lib/security-headers';
+
+/** The hash of the shipped manifest is compiled into the app: a swapped manifest is refused. */
+function manifestPin(): string {
+  return createHash('sha256').update(readFileSync('public/models/manifest.json')).digest('hex');
+}
+
+/** The built index.html carries the CSP itself, so it holds on any static host. */
+function cspMeta(): Plugin {
+  return {
+    name: 'voxsplit-csp-meta',
+    apply: 'build',
+    transformIndexHtml: (html) =>
+      html.replace('<head>', `<head>\n    <meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy('build')}" />`),
+  };
+}
+
+export default defineConfig(({ command }) => {
+  const headers = {
+    ...isolationHeaders,
+    'Content-Security-Policy': contentSecurityPolicy(command === 'serve' ? 'dev' : 'build'),
+  };
+  return {
+    plugins: [
+      react(),
+      cspMeta(),
+      VitePWA({
+        strategies: 'injectManifest',
+        srcDir: 'src/sw',
+        filename: 'sw.ts',
+        registerType: 'autoUpdate',
+        injectRegister: false,
+        manifest: {
+          name: 'VoxSplit — separate voices on your device',
+          short_name: 'VoxSplit',
+          description: 'Separate each voice and the background of a recording, entirely in your browser. Nothing is uploaded.',
+          start_url: '.',
+          scope: '.',
+          display: 'standalone',
+          background_color: '#101418',
+          theme_color: '#101418',
+          icons: [
+            { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+            { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+            { src: 'icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          ],
+        },
+        injectManifest: {
+          globPatterns: ['**/*.{js,mjs,css,html,wasm,onnx,json,png,svg,webmanifest}'],
+          // The ffmpeg and onnxruntime wasm files are ~15–33 MB each.
+          maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+        },
+        devOptions: { enabled: false },
+      }),
+    ],
+    define: {
+      __MODEL_MANIFEST_SHA256__: JSON.stringify(manifestPin()),
+    },
+    worker: { format: 'es' },
+    optimizeDeps: { exclude: ['@ffmpeg/ffmpeg', '@ffmpeg/util', 'onnxruntime-web'] },
+    build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
+    server: { headers },
+    preview: { headers },
+    test: {
+      include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
+      environment: 'node',
+    },
+  };
+});
