@@ -1,0 +1,22 @@
+/** How e2e tests start Debian's Chromium: every request goes through the egress proxy. */
+export const APP_PORT = 4173;
+/** A second server for builds we alter on purpose (the tampered-model test). */
+export const TAMPER_PORT = 4174;
+export const PROXY_PORT = 4199;
+
+export const ALLOWED_HOSTS = [`localhost:${APP_PORT}`, `localhost:${TAMPER_PORT}`];
+
+export function chromiumArgs(extra: string[] = []): string[] {
+  return [
+    '--no-sandbox',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    // Route everything, loopback included, through the recording proxy.
+    `--proxy-server=http://127.0.0.1:${PROXY_PORT}`,
+    '--proxy-bypass-list=<-loopback>',
+    ...extra,
+  ];
+}

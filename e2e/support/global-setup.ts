@@ -1,0 +1,5 @@
+import { makeFixtures } from './media-fixtures';
+
+export default function globalSetup(): void {
+  makeFixtures();
+}
