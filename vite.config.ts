@@ -1,13 +1,19 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 import { contentSecurityPolicy, isolationHeaders } from './src/lib/security-headers';
 
 /** The hash of the shipped manifest is compiled into the app: a swapped manifest is refused. */
-function manifestPin(): string {
-  return createHash('sha256').update(readFileSync('public/models/manifest.json')).digest('hex');
+function manifestPin(command: 'build' | 'serve'): string {
+  const file = 'public/models/manifest.json';
+  if (!existsSync(file)) {
+    // Unit tests need no model; a build without one would ship an app that can never run.
+    if (command === 'build') throw new Error(`${file} is missing: export a model first (see training/README or MODEL_CARD.md).`);
+    return 'no-manifest-at-build-time';
+  }
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 /** The built index.html carries the CSP itself, so it holds on any static host. */
@@ -20,6 +26,18 @@ function cspMeta(): Plugin {
   };
 }
 
+/** dist/_headers: the same headers for static hosts that read that file (Netlify, Cloudflare Pages). */
+function staticHostHeaders(): Plugin {
+  return {
+    name: 'voxsplit-static-headers',
+    apply: 'build',
+    generateBundle() {
+      const lines = Object.entries({ ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy('build') }).map(([k, v]) => `  ${k}: ${v}`);
+      this.emitFile({ type: 'asset', fileName: '_headers', source: `/*\n${lines.join('\n')}\n` });
+    },
+  };
+}
+
 export default defineConfig(({ command }) => {
   const headers = {
     ...isolationHeaders,
@@ -29,6 +47,7 @@ export default defineConfig(({ command }) => {
     plugins: [
       react(),
       cspMeta(),
+      staticHostHeaders(),
       VitePWA({
         strategies: 'injectManifest',
         srcDir: 'src/sw',
@@ -59,7 +78,7 @@ export default defineConfig(({ command }) => {
       }),
     ],
     define: {
-      __MODEL_MANIFEST_SHA256__: JSON.stringify(manifestPin()),
+      __MODEL_MANIFEST_SHA256__: JSON.stringify(manifestPin(command)),
     },
     worker: { format: 'es' },
     optimizeDeps: { exclude: ['@ffmpeg/ffmpeg', '@ffmpeg/util', 'onnxruntime-web'] },
