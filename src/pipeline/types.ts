@@ -33,6 +33,16 @@ export interface PcmChunk {
   samples: Float32Array;
 }
 
+/**
+ * Finalized separated audio: one array per model output (manifest `sources`
+ * order), all the same length, covering [start, start + length) of the input.
+ * Blocks arrive in order and cover the whole input exactly once.
+ */
+export interface SeparatedBlock {
+  start: number;
+  sources: Float32Array[];
+}
+
 export interface StageProgress {
   stage: StageName;
   /** 0..1 within the stage. */
