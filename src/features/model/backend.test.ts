@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { chooseBackend, describeAdapter, MAX_WASM_THREADS, wasmThreads, type AdapterLike, type BackendEnv } from './backend';
+
+const swiftshader: AdapterLike = { info: { vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallbackAdapter: true } };
+const realGpu: AdapterLike = { info: { vendor: 'nvidia', architecture: 'ampere', description: 'NVIDIA RTX', isFallbackAdapter: false } };
+const legacyFallback: AdapterLike = { info: { vendor: 'google' }, isFallbackAdapter: true };
+
+function env(adapter: AdapterLike | null | 'none' | 'throws' | 'hangs', isolated = true, cores = 4): BackendEnv {
+  if (adapter === 'none') return { crossOriginIsolated: isolated, hardwareConcurrency: cores };
+  return {
+    crossOriginIsolated: isolated,
+    hardwareConcurrency: cores,
+    gpu: {
+      requestAdapter: () =>
+        adapter === 'throws' ? Promise.reject(new Error('nope')) : adapter === 'hangs' ? new Promise(() => {}) : Promise.resolve(adapter),
+    },
+  };
+}
+
+describe('wasmThreads', () => {
+  it('uses 1 thread without cross-origin isolation', () => {
+    expect(wasmThreads(env('none', false, 16))).toBe(1);
+    expect(wasmThreads(env('none', false, 16), 4)).toBe(1);
+  });
+  it('uses the cores, capped, when isolated', () => {
+    expect(wasmThreads(env('none', true, 2))).toBe(2);
+    expect(wasmThreads(env('none', true, 64))).toBe(MAX_WASM_THREADS);
+    expect(wasmThreads(env('none', true, 0))).toBe(1);
+    expect(wasmThreads(env('none', true, 4), 1)).toBe(1);
+    expect(wasmThreads(env('none', true, 4), 99)).toBe(4);
+  });
+});
+
+describe('chooseBackend', () => {
+  it('auto picks WebGPU on a real adapter', async () => {
+    const c = await chooseBackend('auto', env(realGpu));
+    expect(c.backend).toBe('webgpu');
+    expect(c.adapter).toBe(realGpu);
+    expect(c.adapterDescription).toBe('nvidia ampere NVIDIA RTX');
+  });
+
+  it('auto picks WASM on a fallback (SwiftShader) adapter, either spelling of the flag', async () => {
+    for (const a of [swiftshader, legacyFallback]) {
+      const c = await chooseBackend('auto', env(a));
+      expect(c.backend).toBe('wasm');
+      expect(c.reason).toMatch(/fallback/);
+    }
+  });
+
+  it('auto picks WASM without WebGPU, without an adapter, or when requestAdapter fails', async () => {
+    for (const e of [env('none'), env(null), env('throws')]) expect((await chooseBackend('auto', e)).backend).toBe('wasm');
+  });
+
+  it('webgpu forces any adapter, fallback included', async () => {
+    const c = await chooseBackend('webgpu', env(swiftshader));
+    expect(c.backend).toBe('webgpu');
+    expect(c.adapterDescription).toBe('google swiftshader (fallback)');
+  });
+
+  it('webgpu without an adapter is backend-unavailable', async () => {
+    await expect(chooseBackend('webgpu', env('none'))).rejects.toMatchObject({ code: 'backend-unavailable' });
+    await expect(chooseBackend('webgpu', env(null))).rejects.toMatchObject({ code: 'backend-unavailable' });
+  });
+
+  it('wasm never asks for an adapter', async () => {
+    let asked = false;
+    const e: BackendEnv = { crossOriginIsolated: false, hardwareConcurrency: 8, gpu: { requestAdapter: async () => ((asked = true), realGpu) } };
+    expect(await chooseBackend('wasm', e)).toMatchObject({ backend: 'wasm', threads: 1 });
+    expect(asked).toBe(false);
+  });
+
+  it('passes the thread request through the isolation rules', async () => {
+    expect((await chooseBackend('wasm', env('none', true, 8), { threads: 1 })).threads).toBe(1);
+    expect((await chooseBackend('wasm', env('none', true, 8))).threads).toBe(8);
+  });
+
+  it('describes an adapter without info', () => {
+    expect(describeAdapter({})).toBe('unknown adapter');
+  });
+});

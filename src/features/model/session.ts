@@ -1,0 +1,73 @@
+/**
+ * The only place an InferenceSession is created: from a VerifiedModel's bytes
+ * (never a URL), so nothing unverified can run. Takes the ORT module as an
+ * argument: onnxruntime-web in the worker, onnxruntime-node in tests.
+ */
+import type { InferenceSession, Tensor } from 'onnxruntime-web';
+import { VoxError } from '../../lib/errors';
+import { CONTRACT, modelArtifact, type ModelManifest } from './manifest';
+import type { VerifiedModel } from './verify';
+
+/** The slice of onnxruntime-web / onnxruntime-node this module uses. */
+export interface OrtLike {
+  InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => Tensor;
+}
+
+export interface ModelRunner {
+  manifest: ModelManifest;
+  /** Runs one window [T] → S outputs of T samples each (manifest order). */
+  run(window: Float32Array): Promise<Float32Array[]>;
+  release(): Promise<void>;
+}
+
+export async function createVerifiedSession(ort: OrtLike, verified: VerifiedModel, options: InferenceSession.SessionOptions = {}): Promise<ModelRunner> {
+  const { manifest } = verified;
+  const spec = modelArtifact(manifest);
+  const bytes = verified.artifacts.get(spec.file);
+  if (!bytes) throw new VoxError('internal', `${spec.file} was not verified.`);
+
+  let session: InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...options });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/memory|allocat/i.test(msg)) throw new VoxError('out-of-memory', `${spec.file}: ${msg}`, { cause: e });
+    throw new VoxError('model-contract-broken', `${spec.file} could not be loaded: ${msg}`, { cause: e });
+  }
+  if (!session.inputNames.includes(CONTRACT.inputName) || !session.outputNames.includes(CONTRACT.outputName)) {
+    const names = `inputs [${session.inputNames.join(', ')}], outputs [${session.outputNames.join(', ')}]`;
+    await session.release().catch(() => {});
+    throw new VoxError('model-contract-broken', `${spec.file} has ${names}; expected input "${CONTRACT.inputName}" and output "${CONTRACT.outputName}".`);
+  }
+  const S = manifest.sources.length;
+
+  return {
+    manifest,
+    async run(window) {
+      const T = window.length;
+      const input = new ort.Tensor('float32', window, [1, T]);
+      let out: Tensor | undefined;
+      try {
+        const result = await session.run({ [CONTRACT.inputName]: input }, [CONTRACT.outputName]);
+        out = result[CONTRACT.outputName];
+        const dims = out?.dims ?? [];
+        if (out?.type !== 'float32' || dims.length !== 3 || dims[0] !== 1 || dims[1] !== S || dims[2] !== T) {
+          throw new VoxError('model-contract-broken', `For input [1,${T}] the model returned ${out?.type} [${dims.join(',')}]; expected float32 [1,${S},${T}].`);
+        }
+        const data = (await out.getData()) as Float32Array;
+        // Own copies: the tensor's storage is released below.
+        return Array.from({ length: S }, (_, s) => data.slice(s * T, (s + 1) * T));
+      } catch (e) {
+        if (e instanceof VoxError) throw e;
+        const msg = e instanceof Error ? e.message : String(e);
+        if (/memory|allocat/i.test(msg)) throw new VoxError('out-of-memory', msg, { cause: e });
+        throw new VoxError('separation-failed', msg, { cause: e });
+      } finally {
+        input.dispose();
+        out?.dispose();
+      }
+    },
+    release: () => session.release(),
+  };
+}
