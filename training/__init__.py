@@ -1,0 +1,1 @@
+"""VoxSplit model pipeline: data cache, dynamic mixing, model, training, export, quantization, eval."""

@@ -1,0 +1,104 @@
+"""Export a checkpoint to ONNX (opset 17, input `mixture` [1,T], output `sources` [1,3,T], T dynamic).
+
+    /usr/bin/python3 -m training.export [--ckpt training/checkpoints/latest.pt | --random]
+        [--out training/runs/export/voxsplit-dp-small-fp32.onnx] [--parity-dir DIR]
+
+With --parity-dir it also writes PyTorch reference outputs for several lengths (raw float32
+files + cases.json) for training/js/parity.mjs.
+"""
+import argparse
+import json
+import os
+import sys
+import warnings
+
+import numpy as np
+import onnx
+import torch
+
+from . import checkpoint as ck
+from .model import Separator, make_config
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OPSET = 17
+PARITY_LENGTHS = (16000, 12345, 48077, 160000, 257, 1)
+
+
+def load_model(ckpt=None, random_seed=None, config=None):
+    if ckpt:
+        state = ck.load(ckpt)
+        cfg = make_config(**state["config"])
+        if config:
+            ck.check_config(state, make_config(**config), ckpt)
+        m = Separator(cfg)
+        m.load_state_dict(state["model"])
+        meta = {"step": int(state["step"]), "wall_s": float(state["wall_s"]), "seed": int(state["hparams"]["seed"])}
+    else:
+        torch.manual_seed(random_seed or 0)
+        m = Separator(config or {})
+        meta = {"step": 0, "wall_s": 0.0, "seed": int(random_seed or 0)}
+    m.eval()
+    return m, meta
+
+
+def export_onnx(model, out):
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    x = torch.randn(1, 32000) * 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), out, opset_version=OPSET, input_names=["mixture"], output_names=["sources"],
+                          dynamic_axes={"mixture": {1: "T"}, "sources": {2: "T"}}, do_constant_folding=True)
+    m = onnx.load(out)
+    onnx.checker.check_model(m)
+    # record the model config in the graph metadata
+    cfg = json.dumps(model.config, sort_keys=True)
+    del m.metadata_props[:]
+    p = m.metadata_props.add()
+    p.key, p.value = "voxsplit_config", cfg
+    m.producer_name = "voxsplit-training"
+    m.producer_version = "1"
+    onnx.save(m, out)
+    return out
+
+
+@torch.no_grad()
+def write_parity_cases(model, outdir, lengths=PARITY_LENGTHS, seed=7):
+    os.makedirs(outdir, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    cases = []
+    for T in lengths:
+        t = np.arange(T) / 16000
+        x = (0.1 * rng.standard_normal(T) + 0.2 * np.sin(2 * np.pi * 220 * t) * np.sin(2 * np.pi * 1.3 * t)).astype(np.float32)
+        y = model(torch.from_numpy(x)[None]).numpy().astype(np.float32)
+        x.tofile(os.path.join(outdir, f"in_{T}.f32"))
+        y.tofile(os.path.join(outdir, f"out_{T}.f32"))
+        cases.append({"T": T, "input": f"in_{T}.f32", "output": f"out_{T}.f32", "shape": list(y.shape)})
+    with open(os.path.join(outdir, "cases.json"), "w") as f:
+        json.dump(cases, f, indent=1)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ckpt", default=os.path.join(HERE, "checkpoints", "latest.pt"))
+    ap.add_argument("--random", action="store_true", help="export randomly initialised weights")
+    ap.add_argument("--config", nargs="*", default=[], help="model config (with --random)")
+    ap.add_argument("--out", default=os.path.join(HERE, "runs", "export", "voxsplit-dp-small-fp32.onnx"))
+    ap.add_argument("--parity-dir", default=None)
+    a = ap.parse_args(argv)
+    try:
+        cfg = dict(kv.split("=", 1) for kv in a.config)
+        model, meta = load_model(None if a.random else a.ckpt, config=cfg or None)
+    except (ck.CheckpointError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    export_onnx(model, a.out)
+    with open(a.out + ".json", "w") as f:
+        json.dump({"config": model.config, **meta}, f, indent=1)
+    if a.parity_dir:
+        write_parity_cases(model, a.parity_dir)
+    print(f"[export] {a.out} ({os.path.getsize(a.out)} bytes) step={meta['step']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Writes public/models/manifest.json (format voxsplit-model-manifest/1, parsed by src/features/model/manifest.ts).
+
+    /usr/bin/python3 -m training.manifest MODEL.onnx [--out public/models/manifest.json] [--meta EXPORT.json]
+"""
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+MODEL_ID = "voxsplit-dp-small"
+VERSION = "0.1.0"
+CHUNKING = {"chunkSeconds": 8, "overlapSeconds": 1}
+DATA = ("../shared/data train split: ~5.5 h real speech, ~3,100 speakers, ~60 languages (LibriSpeech, Common Voice, "
+        "speechocean762, Speech Commands), 75 min music/noise, 10 measured RIRs + synthetic RIRs/noise; dynamic mixing")
+LICENCE = ("Weights: distributed with VoxSplit. Trained (not redistributed) on CC BY 4.0 / CC0 speech and CC BY(-SA) / "
+           "GPL / CC0 / some CC BY-NC backgrounds; see training/MODEL_CARD.md")
+
+
+def _git_commit():
+    try:
+        return subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except Exception:  # noqa: BLE001
+        return "unknown"
+
+
+def build_manifest(model_path, meta=None, val_si_snri=None, n_src=3):
+    with open(model_path, "rb") as f:
+        data = f.read()
+    meta = meta or {}
+    return {
+        "format": "voxsplit-model-manifest/1",
+        "id": MODEL_ID,
+        "name": "VoxSplit dual-path separator (small)",
+        "version": VERSION,
+        "task": "speech-separation",
+        "sampleRate": 16000,
+        "opset": 17,
+        "licence": LICENCE,
+        "input": {"name": "mixture", "dtype": "float32", "shape": [1, "T"]},
+        "output": {"name": "sources", "dtype": "float32", "shape": [1, n_src, "T"]},
+        "sources": [
+            {"index": 0, "id": "speaker1", "kind": "speaker", "label": "Speaker 1"},
+            {"index": 1, "id": "speaker2", "kind": "speaker", "label": "Speaker 2"},
+            {"index": 2, "id": "background", "kind": "background", "label": "Background"},
+        ],
+        "artifacts": [{"role": "model", "file": os.path.basename(model_path), "bytes": len(data),
+                       "sha256": hashlib.sha256(data).hexdigest()}],
+        "chunking": dict(CHUNKING),
+        "provenance": {
+            "trainingSteps": int(meta.get("step", 0)),
+            "trainingWallHours": round(float(meta.get("wall_s", 0.0)) / 3600, 3),
+            "seed": int(meta.get("seed", 0)),
+            "commit": meta.get("commit") or _git_commit(),
+            "data": DATA,
+            "modelCard": "training/MODEL_CARD.md",
+            "valSiSnriCleanDb": None if val_si_snri is None else round(float(val_si_snri), 2),
+            "config": meta.get("config"),
+            "quantization": "int8 per-channel symmetric weights (DequantizeLinear), activations float32",
+        },
+    }
+
+
+def write_manifest(out, model_path, meta_path=None, val_si_snri=None):
+    meta = {}
+    if meta_path:
+        with open(meta_path) as f:
+            meta = json.load(f)
+    if os.path.dirname(os.path.abspath(out)) != os.path.dirname(os.path.abspath(model_path)):
+        raise ValueError("the model file must sit next to the manifest (artifacts[].file is relative)")
+    m = build_manifest(model_path, meta, val_si_snri)
+    tmp = out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(m, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, out)
+    return m
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("model")
+    ap.add_argument("--out", default=os.path.join(REPO, "public", "models", "manifest.json"))
+    ap.add_argument("--meta", default=None)
+    ap.add_argument("--val-si-snri", type=float, default=None)
+    a = ap.parse_args(argv)
+    try:
+        write_manifest(a.out, a.model, a.meta, a.val_si_snri)
+    except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"[manifest] {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Dynamic mixing from the cache (train split for training; val split for the fixed val lists).
+
+Every batch is a pure function of (seed, step): the data-sampler state is just the step, so
+resuming continues the exact same stream.
+
+A mixture item = speaker A + speaker B (+ background), returned with its targets
+[3, T] (A, B, background); speaker B / background may be all-zero (single speaker / no
+background). Augmentations: random crops and placement, relative level -5..+5 dB,
+background (real music/noise or synthetic coloured noise / hum) at a random SNR, reverb
+(real RIRs of the split + synthetic exponential-decay RIRs), speed perturbation,
+telephone/wideband band-limiting, overall gain and occasional clipping of the mixture.
+"""
+import numpy as np
+from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
+
+SR = 16000
+_SOS = {}
+
+
+def band_sos(lo, hi, order=4):
+    key = (lo, hi, order)
+    if key not in _SOS:
+        _SOS[key] = butter(order, [lo, hi], btype="bandpass", fs=SR, output="sos")
+    return _SOS[key]
+
+
+def rms(x):
+    return float(np.sqrt(np.mean(x.astype(np.float64) ** 2) + 1e-12))
+
+
+def synth_rir(rng, rt60=None):
+    rt60 = rt60 if rt60 is not None else rng.uniform(0.15, 0.9)
+    n = int(min(rt60, 1.0) * SR)
+    t = np.arange(n) / SR
+    h = rng.standard_normal(n) * np.exp(-6.9 * t / rt60)
+    h[: int(rng.integers(0, 40))] = 0
+    d = int(rng.integers(0, 40))
+    h[d] += rng.uniform(1.0, 4.0) * np.abs(h).max()  # direct path
+    h = sosfilt(band_sos(60, rng.uniform(3000, 7900), 2), h)
+    return (h / np.abs(h).max()).astype(np.float32)
+
+
+def synth_noise(rng, n):
+    kind = rng.integers(0, 3)
+    if kind == 0:  # coloured noise 1/f^a
+        a = rng.uniform(0, 2)
+        spec = np.fft.rfft(rng.standard_normal(n))
+        f = np.maximum(np.arange(len(spec)), 1)
+        x = np.fft.irfft(spec / f ** (a / 2), n)
+    elif kind == 1:  # mains hum + harmonics
+        f0 = rng.choice([50.0, 60.0])
+        t = np.arange(n) / SR
+        x = sum(rng.uniform(0.1, 1) / k * np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 6.3)) for k in range(1, 8))
+        x = x + 0.05 * rng.standard_normal(n)
+    else:  # clicks / crackle over hiss
+        x = 0.1 * rng.standard_normal(n)
+        k = rng.integers(5, 60)
+        pos = rng.integers(0, n, k)
+        x[pos] += rng.uniform(-5, 5, k)
+    return x.astype(np.float32)
+
+
+class Mixer:
+    def __init__(self, cache, seed=0, seconds=4.0, p_bg=0.7, p_single=0.1, p_reverb=0.3,
+                 p_tel=0.12, p_speed=0.2, p_clip=0.03, p_synth_noise=0.15, snr_range=(-5.0, 15.0),
+                 rir_synth_frac=0.5):
+        self.c = cache
+        self.seed = int(seed)
+        self.n = int(seconds * SR)
+        self.p_bg, self.p_single, self.p_reverb = p_bg, p_single, p_reverb
+        self.p_tel, self.p_speed, self.p_clip, self.p_synth_noise = p_tel, p_speed, p_clip, p_synth_noise
+        self.snr_range = snr_range
+        self.rir_synth_frac = rir_synth_frac
+        self.spk = cache.speech_idx[:, 2]
+
+    # -- pieces ---------------------------------------------------------------
+    def speech(self, rng, utt, n):
+        x = self.c.utt(utt)
+        if rng.random() < self.p_speed:
+            up, down = [(9, 10), (19, 20), (21, 20), (11, 10)][rng.integers(0, 4)]
+            x = resample_poly(x, up, down).astype(np.float32)
+        out = np.zeros(n, np.float32)
+        if len(x) >= n:
+            s = int(rng.integers(0, len(x) - n + 1))
+            out[:] = x[s:s + n]
+        else:  # short utterance: random placement (partial overlap)
+            s = int(rng.integers(0, n - len(x) + 1))
+            out[s:s + len(x)] = x
+        return out / (rms(out[np.abs(out) > 1e-4]) if np.any(np.abs(out) > 1e-4) else 1.0)
+
+    def background(self, rng, n):
+        if rng.random() < self.p_synth_noise:
+            return synth_noise(rng, n)
+        i = int(rng.integers(0, len(self.c.bg_idx)))
+        ln = int(self.c.bg_idx[i, 1])
+        x = self.c.background(i, int(rng.integers(0, max(1, ln - n + 1))), n)
+        if len(x) < n:
+            x = np.tile(x, n // max(1, len(x)) + 1)[:n]
+        return x.astype(np.float32)
+
+    def rir(self, rng):
+        if rng.random() < self.rir_synth_frac:
+            return synth_rir(rng)
+        return np.asarray(self.c.rir_at(int(rng.integers(0, len(self.c.rir_idx)))), np.float32)
+
+    # -- one item ---------------------------------------------------------------
+    def item(self, rng, single=None, bg=None, reverb=None, band=None, snr=None):
+        n = self.n
+        nu = len(self.spk)
+        a = int(rng.integers(0, nu))
+        while True:
+            b = int(rng.integers(0, nu))
+            if self.spk[b] != self.spk[a]:
+                break
+        single = (rng.random() < self.p_single) if single is None else single
+        s1 = self.speech(rng, a, n)
+        s2 = np.zeros(n, np.float32) if single else self.speech(rng, b, n)
+        if not single:
+            s2 *= 10 ** (rng.uniform(-5, 5) / 20)
+        reverb = (rng.random() < self.p_reverb) if reverb is None else reverb
+        if reverb:
+            h = self.rir(rng)
+            s1 = fftconvolve(s1, h)[:n].astype(np.float32)
+            if not single:
+                h2 = self.rir(rng) if rng.random() < 0.5 else h
+                s2 = fftconvolve(s2, h2)[:n].astype(np.float32)
+        srcs = np.zeros((3, n), np.float32)
+        srcs[0], srcs[1] = s1, s2
+        bg = (rng.random() < self.p_bg) if bg is None else bg
+        if bg:
+            x = self.background(rng, n)
+            snr = rng.uniform(*self.snr_range) if snr is None else snr
+            sp = rms(s1 + s2)
+            srcs[2] = x * (sp / rms(x) * 10 ** (-snr / 20))
+        if band is None and rng.random() < self.p_tel:
+            band = [(300, 3400), (50, 7000), (200, 3800)][rng.integers(0, 3)]
+        if band:
+            sos = band_sos(*band)
+            srcs = sosfilt(sos, srcs, axis=-1).astype(np.float32)
+        mix = srcs.sum(0)
+        g = 10 ** (rng.uniform(-35, -12) / 20) / (rms(mix) + 1e-9)
+        srcs *= g
+        mix *= g
+        if rng.random() < self.p_clip:
+            lim = np.abs(mix).max() * rng.uniform(0.3, 0.8)
+            mix = np.clip(mix, -lim, lim)
+        return mix.astype(np.float32), srcs
+
+    def batch(self, step, batch_size):
+        rng = np.random.default_rng([self.seed, int(step)])
+        mixes, srcs = zip(*(self.item(rng) for _ in range(batch_size)))
+        return np.stack(mixes), np.stack(srcs)
+
+    def fixed_list(self, seed, count, **kw):
+        """A fixed, seeded list of items (used for val lists)."""
+        rng = np.random.default_rng([seed, 991])
+        return [self.item(rng, **kw) for _ in range(count)]

@@ -1,0 +1,161 @@
+"""VoxSplit separator: a chunked dual-path transformer over a learned encoder.
+
+mixture [B, T] -> sources [B, S, T]   (S = 3: speaker A, speaker B, background)
+
+* learned encoder: Conv1d(1, N, L, stride L/2) + ReLU; decoder: ConvTranspose1d(N, 1, L, L/2)
+* the input is RMS-normalised inside the graph and the outputs scaled back, so the model
+  is gain-invariant; all padding is constant-size and the output is cropped back to T, so
+  any T works (including T not a multiple of the hop)
+* dual-path blocks: intra-chunk self-attention (chunks of K frames) then inter-chunk
+  attention restricted to a sliding window of +-R chunks (relative-position bias), so the
+  cost is linear in the input length (no attention over all frames of a long input)
+* masks: ReLU(Linear(d -> S*N)) applied to the encoder output
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DEFAULT_CONFIG = {
+    "arch": "voxsplit-dptnet/1",
+    "n_src": 3,
+    "enc_kernel": 256,   # samples (16 ms)
+    "enc_dim": 256,
+    "d_model": 128,
+    "n_heads": 4,
+    "ffn_dim": 256,
+    "n_blocks": 4,
+    "chunk": 50,         # frames per chunk
+    "inter_radius": 8,   # chunks either side seen by inter-chunk attention
+}
+
+CONFIG_KEYS = tuple(DEFAULT_CONFIG.keys())
+
+
+def make_config(**over):
+    c = dict(DEFAULT_CONFIG)
+    for k, v in over.items():
+        if k not in c:
+            raise ValueError(f"unknown model config key {k!r}")
+        c[k] = type(DEFAULT_CONFIG[k])(v)
+    if c["enc_kernel"] % 2:
+        raise ValueError("enc_kernel must be even")
+    if c["d_model"] % c["n_heads"]:
+        raise ValueError("d_model must be divisible by n_heads")
+    return c
+
+
+class FFN(nn.Module):
+    def __init__(self, d, h):
+        super().__init__()
+        self.fc1 = nn.Linear(d, h)
+        self.fc2 = nn.Linear(h, d)
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+class IntraLayer(nn.Module):
+    """Pre-LN transformer layer with full attention inside a chunk of K frames."""
+
+    def __init__(self, d, heads, ffn, chunk):
+        super().__init__()
+        self.h = heads
+        self.ln1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.ln2 = nn.LayerNorm(d)
+        self.ffn = FFN(d, ffn)
+        self.pos = nn.Parameter(torch.zeros(chunk, d))
+        nn.init.normal_(self.pos, std=0.02)
+
+    def forward(self, x):  # x [N, K, d]
+        n, k, d = x.shape
+        h = self.h
+        y = self.ln1(x + self.pos)
+        q, kk, v = self.qkv(y).reshape(n, k, 3, h, d // h).permute(2, 0, 3, 1, 4)
+        a = torch.softmax(torch.matmul(q, kk.transpose(-1, -2)) * (1.0 / math.sqrt(d // h)), dim=-1)
+        o = torch.matmul(a, v).permute(0, 2, 1, 3).reshape(n, k, d)
+        x = x + self.proj(o)
+        return x + self.ffn(self.ln2(x))
+
+
+class InterLayer(nn.Module):
+    """Pre-LN transformer layer over the chunk axis, attention limited to +-R chunks."""
+
+    def __init__(self, d, heads, ffn, radius):
+        super().__init__()
+        self.h = heads
+        self.r = radius
+        self.ln1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.ln2 = nn.LayerNorm(d)
+        self.ffn = FFN(d, ffn)
+        self.rel = nn.Parameter(torch.zeros(2 * radius + 1, heads))
+
+    def forward(self, x):  # x [N, C, d]
+        n, c, d = x.shape
+        h, r = self.h, self.r
+        w = 2 * r + 1
+        y = self.ln1(x)
+        q, kk, v = self.qkv(y).reshape(n, c, 3, h, d // h).unbind(2)  # [N, C, h, dh]
+        kp = F.pad(kk, (0, 0, 0, 0, r, r))
+        vp = F.pad(v, (0, 0, 0, 0, r, r))
+        valid = F.pad(torch.ones_like(q[:1, :, :1, :1]), (0, 0, 0, 0, r, r))  # [1, C+2R, 1, 1]
+        kw = torch.stack([kp[:, i:i + c] for i in range(w)], dim=2)  # [N, C, W, h, dh]
+        vw = torch.stack([vp[:, i:i + c] for i in range(w)], dim=2)
+        mw = torch.stack([valid[:, i:i + c] for i in range(w)], dim=2)  # [1, C, W, 1, 1]
+        s = (q.unsqueeze(2) * kw).sum(-1) * (1.0 / math.sqrt(d // h))  # [N, C, W, h]
+        s = s + self.rel + (mw.squeeze(-1) - 1.0) * 1e4
+        a = torch.softmax(s, dim=2)
+        o = (a.unsqueeze(-1) * vw).sum(2).reshape(n, c, d)
+        x = x + self.proj(o)
+        return x + self.ffn(self.ln2(x))
+
+
+class Separator(nn.Module):
+    def __init__(self, config=None):
+        super().__init__()
+        c = make_config(**(config or {}))
+        self.config = c
+        L, N, d = c["enc_kernel"], c["enc_dim"], c["d_model"]
+        self.L, self.H, self.N, self.S, self.K = L, L // 2, N, c["n_src"], c["chunk"]
+        self.encoder = nn.Conv1d(1, N, L, stride=L // 2, bias=False)
+        self.decoder = nn.ConvTranspose1d(N, 1, L, stride=L // 2, bias=False)
+        self.in_norm = nn.LayerNorm(N)
+        self.in_proj = nn.Linear(N, d)
+        self.intra = nn.ModuleList([IntraLayer(d, c["n_heads"], c["ffn_dim"], c["chunk"]) for _ in range(c["n_blocks"])])
+        self.inter = nn.ModuleList([InterLayer(d, c["n_heads"], c["ffn_dim"], c["inter_radius"]) for _ in range(c["n_blocks"])])
+        self.out_norm = nn.LayerNorm(d)
+        self.mask = nn.Linear(d, self.S * N)
+
+    def forward(self, mixture):  # [B, T]
+        B = mixture.shape[0]
+        T = mixture.shape[-1]
+        H, L, K, N, S = self.H, self.L, self.K, self.N, self.S
+        rms = torch.sqrt((mixture * mixture).mean(-1, keepdim=True) + 1e-8)
+        x = (mixture / rms).unsqueeze(1)
+        x = F.pad(x, (H, L))  # constant padding: frames cover [0, T+H) of the padded signal
+        e = F.relu(self.encoder(x))  # [B, N, F]
+        Fr = e.shape[-1]
+        z = self.in_proj(self.in_norm(e.transpose(1, 2)))  # [B, F, d]
+        d = z.shape[-1]
+        z = F.pad(z, (0, 0, 0, K))  # pad frames by one chunk, then keep whole chunks
+        nc = (Fr + K) // K
+        z = z[:, : nc * K].reshape(B, nc, K, d)
+        for intra, inter in zip(self.intra, self.inter):
+            z = intra(z.reshape(B * nc, K, d)).reshape(B, nc, K, d)
+            z = inter(z.transpose(1, 2).reshape(B * K, nc, d)).reshape(B, K, nc, d).transpose(1, 2)
+        z = z.reshape(B, nc * K, d)[:, :Fr]
+        m = F.relu(self.mask(self.out_norm(z)))  # [B, F, S*N]
+        m = m.reshape(B, Fr, S, N).permute(0, 2, 3, 1)  # [B, S, N, F]
+        y = (m * e.unsqueeze(1)).reshape(B * S, N, Fr)
+        out = self.decoder(y).reshape(B, S, -1)
+        out = out[:, :, H:H + T]
+        return out * rms.unsqueeze(1)
+
+
+def count_params(m):
+    return sum(p.numel() for p in m.parameters())
