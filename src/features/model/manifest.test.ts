@@ -37,7 +37,7 @@ describe('parseManifest', () => {
     ['a wrong format tag', validManifestObject({ format: 'voxsplit-model-manifest/2' })],
     ['an empty id', validManifestObject({ id: '' })],
     ['a numeric version', validManifestObject({ version: 1 })],
-    ['too few sources', validManifestObject({ sources: validManifestObject().sources!.slice(0, 2) })],
+    ['too few sources', validManifestObject({ sources: (validManifestObject().sources as unknown[]).slice(0, 2) })],
     ['an unknown source kind', validManifestObject({ sources: [{ index: 0, id: 'a', kind: 'noise', label: 'A' }, { index: 1, id: 'b', kind: 'speaker', label: 'B' }, { index: 2, id: 'c', kind: 'speaker', label: 'C' }] })],
     ['out-of-order source indices', validManifestObject({ sources: [{ index: 1, id: 'a', kind: 'speaker', label: 'A' }, { index: 0, id: 'b', kind: 'speaker', label: 'B' }, { index: 2, id: 'c', kind: 'background', label: 'C' }] })],
     ['duplicate source ids', validManifestObject({ sources: [{ index: 0, id: 'a', kind: 'speaker', label: 'A' }, { index: 1, id: 'a', kind: 'speaker', label: 'B' }, { index: 2, id: 'c', kind: 'background', label: 'C' }] })],

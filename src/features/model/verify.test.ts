@@ -36,7 +36,7 @@ describe('sha256Hex', () => {
     expect(await sha256Hex(new ArrayBuffer(0))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     const b = modelBytes(1000);
     expect(await sha256Hex(b)).toBe(hex(b));
-    expect(await sha256Hex(b.buffer)).toBe(hex(b));
+    expect(await sha256Hex(b.buffer as ArrayBuffer)).toBe(hex(b));
     expect(await sha256Hex(b.subarray(10, 20))).toBe(hex(b.subarray(10, 20)));
   });
 });

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../model/manifest';
 import { createVerifiedSession, type OrtLike } from '../model/session';
 import { loadVerifiedManifest, type FetchFn } from '../model/verify';
-import { bestPermutation, ChunkedSeparator } from './chunking';
+import { bestPermutation, ChunkedSeparator, chunkGeometry, crossFade } from './chunking';
 
 const dir = resolve(process.env.VOXSPLIT_TEST_MODEL_DIR ?? 'public/models');
 const manifestPath = join(dir, 'manifest.json');
@@ -20,10 +20,19 @@ if (!present) {
   console.warn(`[ort-node.test] skipped: no model at ${manifestPath} (ship one in public/models or set VOXSPLIT_TEST_MODEL_DIR).`);
 }
 
-/** Chunked vs one-piece, per source, as an SNR with the one-piece output as reference. */
-const MIN_AGREEMENT_DB = 20;
+/**
+ * Chunked vs one-piece, per source, as an SNR with the one-piece output as reference. Exact
+ * equality only holds for models whose context fits in the overlap; the shipped dual-path model
+ * sees the whole input (inter-chunk attention, normalisation), so a window's output depends on
+ * what lies outside it. 12 dB is far above what a chunking bug gives (a speaker swap or a gap
+ * in one window of three drops a source to ≈ 0–5 dB) and below the model's own context effect
+ * (19–20 dB for the untrained 0.1.0 export on this input).
+ */
+const MIN_AGREEMENT_DB = 12;
 /** Inputs shorter than one window run as one window: identical up to ORT's own float noise. */
 const SINGLE_WINDOW_TOLERANCE = 1e-5;
+/** Chunked output vs the session run by hand on each window (same ORT, same shapes): float noise only. */
+const WINDOW_TOLERANCE = 1e-5;
 
 const fileFetch: FetchFn = async (url) => {
   const path = url.replace(/^file:\/\//, '');
@@ -112,7 +121,43 @@ describe.skipIf(!present)(`real model on onnxruntime-node (${dir})`, () => {
     await runner.release();
   });
 
-  it(`chunked and one-piece agree to ≥ ${MIN_AGREEMENT_DB} dB SNR per source over several windows`, async () => {
+  it('over several windows, the chunked output is exactly each window\'s own output, cross-faded on the overlaps', async () => {
+    const { runner } = await setup();
+    const { manifest } = runner;
+    const input = mixture(manifest.chunking.chunkSeconds * 2.6);
+    const got = await chunked(runner, input, 4410);
+    const { windowSamples: W, overlapSamples: O, hopSamples: H } = chunkGeometry(manifest.chunking);
+    const { wIn, wOut } = crossFade(O);
+    const speakers = manifest.sources.filter((s) => s.kind === 'speaker').map((s) => s.index);
+    // Reference: the session run on each window by hand, speakers matched to the chunked output.
+    let prev: Float32Array[] | null = null;
+    let worst = 0;
+    for (let start = 0; start < input.length; start += H) {
+      const len = Math.min(W, input.length - start);
+      if (start > 0 && len <= O) break;
+      const raw = await runner.run(input.slice(start, start + len));
+      const soloFrom = start === 0 ? 0 : O;
+      const soloTo = start + len === input.length ? len : H;
+      const p = bestPermutation(
+        speakers.map((i) => got[i].subarray(start + soloFrom, start + soloTo)),
+        speakers.map((i) => raw[i].subarray(soloFrom, soloTo)),
+        soloTo - soloFrom,
+      );
+      const cur = raw.slice();
+      speakers.forEach((slot, k) => (cur[slot] = raw[speakers[p[k]]]));
+      cur.forEach((c, s) => {
+        for (let j = 0; j < soloTo; j++) {
+          const want = j < soloFrom && prev ? prev[s][H + j] * wOut[j] + c[j] * wIn[j] : c[j];
+          worst = Math.max(worst, Math.abs(got[s][start + j] - want));
+        }
+      });
+      prev = cur;
+    }
+    expect(worst).toBeLessThanOrEqual(WINDOW_TOLERANCE);
+    await runner.release();
+  }, 120_000);
+
+  it(`chunked and one-piece agree to ≥ ${MIN_AGREEMENT_DB} dB SNR per source (model-dependent; catches gaps, swaps, bad fades)`, async () => {
     const { runner } = await setup();
     const { chunkSeconds } = runner.manifest.chunking;
     const input = mixture(chunkSeconds * 2.6);

@@ -1,0 +1,129 @@
+/**
+ * The separate worker: verifies the model, creates the ORT session on the
+ * chosen backend, and runs the chunked separator on the samples it is sent.
+ *
+ * onnxruntime-web is imported dynamically, one build per backend, so only the
+ * needed one loads: 'onnxruntime-web/wasm' (ort-wasm-simd-threaded.wasm) for
+ * WASM, 'onnxruntime-web' (JSEP build: WebGPU + WASM, ort-wasm-simd-threaded.jsep.wasm)
+ * for WebGPU. Both are the *.bundle.min.mjs builds that embed the Emscripten
+ * glue, so the only file ORT fetches is its .wasm, whose same-origin URL
+ * (hashed and precached in builds) is set in env.wasm.wasmPaths. No CDN.
+ */
+import * as Comlink from 'comlink';
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import { encodeForWorkerBoundary, VoxError, type ErrorCode } from '../../lib/errors';
+import type { PcmChunk, SeparatedBlock } from '../../pipeline/types';
+import { chooseBackend, type Backend } from '../model/backend';
+import { modelArtifact } from '../model/manifest';
+import { createVerifiedSession, type ModelRunner, type OrtLike } from '../model/session';
+import { loadVerifiedManifest } from '../model/verify';
+import { ChunkedSeparator } from './chunking';
+import type { LoadOptions, ModelInfo, SeparateWorkerApi } from './shared';
+
+type Ort = typeof import('onnxruntime-web');
+
+/** Windows shorter than this (only a whole input under 0.1 s) are zero-padded for the model. */
+const MIN_WINDOW_SAMPLES = 1600;
+
+let runner: ModelRunner | null = null;
+let separator: ChunkedSeparator | null = null;
+let loaded: { backend: Backend; threads: number } | null = null;
+
+async function importOrt(backend: Backend, threads: number, adapter: unknown): Promise<Ort> {
+  const ort: Ort = backend === 'webgpu' ? await import('onnxruntime-web') : await import('onnxruntime-web/wasm');
+  if (loaded && (loaded.backend !== backend || loaded.threads !== threads)) {
+    // ORT's wasm is initialised once per worker with its thread count; the client starts a new worker instead.
+    throw new VoxError('internal', `This worker already runs ${loaded.backend} with ${loaded.threads} threads.`);
+  }
+  ort.env.wasm.wasmPaths = { wasm: new URL(backend === 'webgpu' ? jsepWasmUrl : wasmUrl, self.location.href).href };
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.proxy = false; // we are the worker already
+  ort.env.logLevel = 'warning';
+  if (backend === 'webgpu' && adapter) {
+    // Use exactly the adapter chooseBackend() checked.
+    (ort.env.webgpu as { adapter?: unknown }).adapter = adapter;
+  }
+  return ort;
+}
+
+function newSeparator(r: ModelRunner): ChunkedSeparator {
+  const m = r.manifest;
+  return new ChunkedSeparator((w) => r.run(w), {
+    ...m.chunking,
+    sampleRate: m.sampleRate,
+    kinds: m.sources.map((s) => s.kind),
+    minWindowSamples: MIN_WINDOW_SAMPLES,
+  });
+}
+
+function transferable(blocks: SeparatedBlock[]): SeparatedBlock[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const b of blocks) for (const s of b.sources) buffers.add(s.buffer as ArrayBuffer);
+  return Comlink.transfer(blocks, [...buffers]);
+}
+
+async function guard<T>(fallback: ErrorCode, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    console.error('[separate worker]', e);
+    throw encodeForWorkerBoundary(e, fallback);
+  }
+}
+
+const api: SeparateWorkerApi = {
+  load: (opts: LoadOptions & { modelBaseUrl: string }) =>
+    guard('internal', async (): Promise<ModelInfo> => {
+      const choice = await chooseBackend(opts.backend, undefined, { threads: opts.threads });
+      const verified = await loadVerifiedManifest(opts.modelBaseUrl, __MODEL_MANIFEST_SHA256__);
+      const t0 = performance.now();
+      const ort = await importOrt(choice.backend, choice.threads, choice.adapter);
+      await runner?.release().catch(() => {});
+      runner = null;
+      separator = null;
+      runner = await createVerifiedSession(ort as unknown as OrtLike, verified, {
+        executionProviders: [choice.backend],
+        graphOptimizationLevel: 'all',
+      });
+      loaded = { backend: choice.backend, threads: choice.threads };
+      const sessionMs = performance.now() - t0;
+      separator = newSeparator(runner);
+      const m = verified.manifest;
+      console.info(`[separate worker] ${m.id} ${m.version} on ${choice.backend} (${choice.threads} threads): ${choice.reason}`);
+      return {
+        id: m.id,
+        name: m.name,
+        version: m.version,
+        sha256: modelArtifact(m).sha256,
+        manifestSha256: verified.manifestSha256,
+        bytes: verified.bytes,
+        backend: choice.backend,
+        threads: choice.threads,
+        adapter: choice.adapterDescription,
+        sources: m.sources,
+        chunking: m.chunking,
+        verifyMs: verified.verifyMs,
+        sessionMs,
+      };
+    }),
+
+  push: (chunk: PcmChunk) =>
+    guard('separation-failed', async () => {
+      if (!separator) throw new VoxError('internal', 'push() before load().');
+      if (chunk.start !== separator.samplesIn) {
+        throw new VoxError('internal', `Samples out of order: got a chunk at ${chunk.start}, expected ${separator.samplesIn}.`);
+      }
+      return transferable(await separator.push(chunk.samples));
+    }),
+
+  finish: () =>
+    guard('separation-failed', async () => {
+      if (!separator || !runner) throw new VoxError('internal', 'finish() before load().');
+      const blocks = await separator.finish();
+      separator = newSeparator(runner); // ready for the next input
+      return transferable(blocks);
+    }),
+};
+
+Comlink.expose(api);
