@@ -12,6 +12,7 @@ checkpoint kept on disk).
 import argparse
 import json
 import math
+import random
 import os
 import signal
 import sys
@@ -80,6 +81,7 @@ def main(argv=None):
     ap.add_argument("--log-every", type=int, default=100)
     ap.add_argument("--val-every", type=int, default=1000)
     ap.add_argument("--val-items", type=int, default=48)
+    ap.add_argument("--debug-nan-step", type=int, default=-1, help=argparse.SUPPRESS)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     a = ap.parse_args(argv)
     log_path = a.log or os.path.join(os.path.dirname(os.path.abspath(a.ckpt)), "train_log.tsv")
@@ -108,6 +110,7 @@ def main(argv=None):
 
     torch.manual_seed(hp["seed"])
     np.random.seed(hp["seed"])
+    random.seed(hp["seed"])
     model = Separator(config).to(a.device)
     opt = torch.optim.Adam(model.parameters(), lr=hp["lr"])
     step, wall_s = 0, 0.0
@@ -165,6 +168,8 @@ def main(argv=None):
             g["lr"] = lr_at(step, hp["lr"], hp["warmup"])
         est = model(mix_t)
         loss = separation_loss(est, ref_t, mix_t)
+        if step == a.debug_nan_step:
+            loss = loss * float("nan")
         if not torch.isfinite(loss):
             print(f"error: non-finite loss ({loss.item()}) at step {step}; stopping, last good checkpoint kept at {a.ckpt}",
                   file=sys.stderr, flush=True)

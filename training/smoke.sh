@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# CI smoke test of the model pipeline, without ../shared: generated audio, a tiny model.
+#   training/smoke.sh            (exit non-zero on any failure; a few minutes on 2 cores)
+# Steps: generate data -> cache (and refusal of a wrong sample rate) -> a few training steps ->
+# checkpoint save/resume equality -> config-mismatch and NaN refusals -> export -> onnxruntime-node
+# parity -> quantize twice + byte compare -> manifest -> eval on the tiny set (+ contract/data refusals).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+PY=/usr/bin/python3
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+W="$(mktemp -d /tmp/voxsplit-smoke.XXXXXX)"
+trap 'rm -rf "$W"' EXIT
+step() { echo "== smoke: $*"; }
+die() { echo "SMOKE FAILED: $*" >&2; exit 1; }
+expect_rc() {  # expect_rc RC what cmd...
+  local want=$1 what=$2; shift 2
+  set +e; "$@" >"$W/out.txt" 2>&1; local rc=$?; set -e
+  [ "$rc" = "$want" ] || { cat "$W/out.txt" >&2; die "$what: exit $rc, expected $want"; }
+  grep -q "error" "$W/out.txt" || { cat "$W/out.txt" >&2; die "$what: no error message"; }
+  echo "   ok ($what -> exit $rc: $(grep -m1 error "$W/out.txt" | cut -c1-150))"
+}
+
+for t in "$PY" node ffmpeg; do command -v "$t" >/dev/null || die "missing $t (run training/setup.sh)"; done
+"$PY" -c "import torch, onnx, numpy, scipy, soundfile" || die "python modules missing (run training/setup.sh)"
+
+step "generate data + cache"
+"$PY" -m training.smoke_data "$W/data" >/dev/null
+"$PY" -m training.cache --data "$W/data" --out "$W/cache" --workers 1 >/dev/null
+"$PY" -m training.smoke_data "$W/badrate" --bad-rate >/dev/null
+expect_rc 2 "cache with an 8 kHz file" "$PY" -m training.cache --data "$W/badrate" --out "$W/cache-bad" --workers 1
+expect_rc 2 "cache with missing data" "$PY" -m training.cache --data "$W/nonexistent" --out "$W/cache-none"
+
+CFG=(--config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=1 chunk=10 inter_radius=2)
+TR=(-m training.train --cache "$W/cache" --batch 2 --seconds 1 --val-items 2 --val-every 2 --log-every 1)
+step "train 4 steps straight, and 2 + resume 2"
+"$PY" "${TR[@]}" "${CFG[@]}" --ckpt "$W/a/latest.pt" --max-steps 4 >/dev/null
+"$PY" "${TR[@]}" "${CFG[@]}" --ckpt "$W/b/latest.pt" --max-steps 2 >/dev/null
+"$PY" "${TR[@]}" --ckpt "$W/b/latest.pt" --max-steps 4 >/dev/null
+"$PY" -m training.resume_check "$W/a/latest.pt" "$W/b/latest.pt" || die "resume is not exact"
+[ "$(wc -l < "$W/a/train_log.tsv")" -ge 5 ] || die "training log too short"
+"$PY" -c "import torch; torch.load('$W/a/latest.pt', weights_only=True)" || die "checkpoint not loadable with weights_only=True"
+
+step "refusals: config mismatch, NaN loss"
+expect_rc 3 "mismatched config" "$PY" "${TR[@]}" --ckpt "$W/a/latest.pt" --max-steps 5 --config d_model=64
+cp "$W/a/latest.pt" "$W/a-before.pt"
+expect_rc 4 "NaN loss" "$PY" "${TR[@]}" --ckpt "$W/a/latest.pt" --max-steps 8 --debug-nan-step 5
+cmp -s "$W/a/latest.pt" "$W/a-before.pt" || die "NaN run changed the last good checkpoint"
+
+step "export + parity (onnxruntime-node vs PyTorch)"
+"$PY" -m training.export --ckpt "$W/a/latest.pt" --out "$W/m-fp32.onnx" --parity-dir "$W/parity" >/dev/null
+node training/js/parity.mjs "$W/m-fp32.onnx" "$W/parity" | tail -1
+
+step "quantize twice, compare bytes; manifest"
+mkdir -p "$W/pub"
+"$PY" -m training.quantize "$W/m-fp32.onnx" "$W/pub/q1.onnx" >/dev/null
+"$PY" -m training.quantize "$W/m-fp32.onnx" "$W/pub/q2.onnx" --manifest "$W/pub/manifest.json" >/dev/null
+cmp "$W/pub/q1.onnx" "$W/pub/q2.onnx" || die "quantization is not deterministic"
+"$PY" - "$W/pub" <<'EOF' || die "manifest invalid"
+import hashlib, json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "manifest.json")))
+assert m["format"] == "voxsplit-model-manifest/1" and m["opset"] == 17 and m["sampleRate"] == 16000
+assert m["input"] == {"name": "mixture", "dtype": "float32", "shape": [1, "T"]}
+assert m["output"] == {"name": "sources", "dtype": "float32", "shape": [1, 3, "T"]}
+assert [s["index"] for s in m["sources"]] == [0, 1, 2]
+a = m["artifacts"][0]
+b = open(os.path.join(d, a["file"]), "rb").read()
+assert a["bytes"] == len(b) and a["sha256"] == hashlib.sha256(b).hexdigest()
+assert 0 <= m["chunking"]["overlapSeconds"] * 2 < m["chunking"]["chunkSeconds"]
+for k in ("trainingSteps", "trainingWallHours", "seed", "commit", "data", "modelCard", "valSiSnriCleanDb"):
+    assert k in m["provenance"], k
+print("   manifest ok")
+EOF
+
+step "eval on the tiny generated set"
+training/eval "$W/pub/q1.onnx" --cache "$W/cache" --items 2 --seconds 1 --json "$W/eval.json" | tail -4
+"$PY" -c "import json; r=json.load(open('$W/eval.json')); assert all(k in r for k in ('clean','bg','reverb','tel300','tel50','mp3','opus','single','single_bg','oracle_psm','rtf'))" \
+  || die "eval output incomplete"
+"$PY" - "$W/m-fp32.onnx" "$W/broken.onnx" <<'EOF'
+import sys, onnx
+m = onnx.load(sys.argv[1])
+old = m.graph.output[0].name
+m.graph.output[0].name = "separated"
+for n in m.graph.node:
+    n.output[:] = ["separated" if o == old else o for o in n.output]
+onnx.save(m, sys.argv[2])
+EOF
+expect_rc 3 "eval of a contract-breaking model" training/eval "$W/broken.onnx" --cache "$W/cache" --items 1 --seconds 1
+expect_rc 2 "eval with missing data" training/eval "$W/pub/q1.onnx" --cache "$W/nocache" --data "$W/nodata" --items 1
+mkdir -p "$W/emptycache" && cp "$W/cache/meta.json" "$W/emptycache/"
+expect_rc 2 "eval with an empty/missing split" training/eval "$W/pub/q1.onnx" --cache "$W/emptycache" --items 1
+echo "SMOKE OK"
