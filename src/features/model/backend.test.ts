@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseBackend, describeAdapter, MAX_WASM_THREADS, wasmThreads, type AdapterLike, type BackendEnv } from './backend';
+import { chooseBackend, describeAdapter, MAX_WASM_THREADS, wasmThreads, webgpuRunGuard, type AdapterLike, type BackendEnv } from './backend';
 
 const swiftshader: AdapterLike = { info: { vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallbackAdapter: true } };
 const realGpu: AdapterLike = { info: { vendor: 'nvidia', architecture: 'ampere', description: 'NVIDIA RTX', isFallbackAdapter: false } };
@@ -76,5 +76,70 @@ describe('chooseBackend', () => {
 
   it('describes an adapter without info', () => {
     expect(describeAdapter({})).toBe('unknown adapter');
+  });
+});
+
+describe('webgpuRunGuard', () => {
+  function fakeDevice() {
+    const stack: ({ message: string } | null)[][] = [];
+    let lose: (i: { message: string }) => void = () => {};
+    const device = {
+      pushErrorScope: () => void stack.push([]),
+      popErrorScope: async () => stack.pop()?.[0] ?? null,
+      lost: new Promise<{ message: string }>((r) => (lose = r)),
+      /** Raises an error into the innermost open scope (as a failing GPU call would). */
+      raise: (message: string, scope = 0) => stack[stack.length - 1 - scope]?.push({ message }),
+      depth: () => stack.length,
+      lose: (message: string) => lose({ message }),
+    };
+    return device;
+  }
+
+  it('passes results through and leaves no scope open', async () => {
+    const d = fakeDevice();
+    const guard = webgpuRunGuard(d);
+    expect(await guard(async () => 42)).toBe(42);
+    expect(d.depth()).toBe(0);
+  });
+
+  it('turns a validation error into backend-unavailable instead of returning wrong output', async () => {
+    const d = fakeDevice();
+    const guard = webgpuRunGuard(d);
+    const p = guard(async () => {
+      d.raise('The number of storage buffers (18) in the Compute stage exceeds the maximum per-stage limit (8).\n - While validating', 1);
+      return 'garbage';
+    });
+    await expect(p).rejects.toMatchObject({ code: 'backend-unavailable', detail: expect.stringContaining('storage buffers (18)') });
+    expect(d.depth()).toBe(0);
+  });
+
+  it('turns a GPU out-of-memory error into out-of-memory', async () => {
+    const d = fakeDevice();
+    const guard = webgpuRunGuard(d);
+    await expect(guard(async () => void d.raise('Out of memory', 2))).rejects.toMatchObject({ code: 'out-of-memory' });
+  });
+
+  it('refuses to run on a lost device', async () => {
+    const d = fakeDevice();
+    const guard = webgpuRunGuard(d);
+    d.lose('driver reset');
+    await new Promise((r) => setTimeout(r, 0));
+    await expect(guard(async () => 1)).rejects.toMatchObject({ code: 'backend-unavailable' });
+  });
+
+  it('rethrows the run error when the GPU reported none, and serializes runs', async () => {
+    const d = fakeDevice();
+    const guard = webgpuRunGuard(d);
+    const order: number[] = [];
+    const a = guard(async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      order.push(1);
+      throw new Error('boom');
+    });
+    const b = guard(async () => void order.push(2));
+    await expect(a).rejects.toThrow('boom');
+    await b;
+    expect(order).toEqual([1, 2]);
+    expect(d.depth()).toBe(0);
   });
 });

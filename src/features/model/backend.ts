@@ -119,3 +119,53 @@ export async function chooseBackend(setting: BackendSetting, env: BackendEnv = c
   const why = !env.gpu ? 'no WebGPU' : !adapter ? 'no WebGPU adapter' : `only a software fallback adapter (${describeAdapter(adapter)})`;
   return { backend: 'wasm', threads, reason: `${why}, using WebAssembly (${isolation})` };
 }
+
+/** The parts of a GPUDevice the run guard uses. */
+export interface GpuDeviceLike {
+  pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;
+  popErrorScope(): Promise<{ message: string } | null>;
+  lost?: Promise<{ reason?: string; message: string }>;
+}
+
+/**
+ * Runs `run` inside WebGPU error scopes. ORT's WebGPU backend does not turn
+ * validation errors (e.g. a kernel that needs more storage buffers than the
+ * device allows) into exceptions: the work is skipped and the output is wrong.
+ * With this guard such a run throws instead: 'out-of-memory' for GPU memory,
+ * 'backend-unavailable' otherwise (including a lost device).
+ */
+export function webgpuRunGuard(device: GpuDeviceLike): <T>(run: () => Promise<T>) => Promise<T> {
+  let lost: string | null = null;
+  void device.lost?.then((info) => {
+    lost = info.message || info.reason || 'device lost';
+  });
+  let chain: Promise<unknown> = Promise.resolve();
+  return <T>(run: () => Promise<T>): Promise<T> => {
+    // Scopes are a stack per device: runs must not interleave.
+    const next = chain.then(async () => {
+      if (lost) throw new VoxError('backend-unavailable', `The WebGPU device was lost (${lost}).`);
+      device.pushErrorScope('out-of-memory');
+      device.pushErrorScope('validation');
+      device.pushErrorScope('internal');
+      let result: T | undefined;
+      let thrown: unknown = null;
+      try {
+        result = await run();
+      } catch (e) {
+        thrown = e ?? new Error('unknown failure');
+      }
+      const internal = await device.popErrorScope();
+      const validation = await device.popErrorScope();
+      const oom = await device.popErrorScope();
+      if (oom) throw new VoxError('out-of-memory', `WebGPU: ${oom.message}`);
+      if (validation || internal) {
+        throw new VoxError('backend-unavailable', `WebGPU cannot run this model on this device: ${(validation ?? internal)!.message.split('\n')[0]}`);
+      }
+      if (lost) throw new VoxError('backend-unavailable', `The WebGPU device was lost (${lost}).`);
+      if (thrown !== null) throw thrown;
+      return result as T;
+    });
+    chain = next.catch(() => undefined);
+    return next;
+  };
+}

@@ -21,7 +21,15 @@ export interface ModelRunner {
   release(): Promise<void>;
 }
 
-export async function createVerifiedSession(ort: OrtLike, verified: VerifiedModel, options: InferenceSession.SessionOptions = {}): Promise<ModelRunner> {
+/** Wraps every run, e.g. in WebGPU error scopes, so a backend fault becomes an error instead of wrong output. */
+export type RunGuard = <T>(run: () => Promise<T>) => Promise<T>;
+
+export async function createVerifiedSession(
+  ort: OrtLike,
+  verified: VerifiedModel,
+  options: InferenceSession.SessionOptions = {},
+  guard: RunGuard = (run) => run(),
+): Promise<ModelRunner> {
   const { manifest } = verified;
   const spec = modelArtifact(manifest);
   const bytes = verified.artifacts.get(spec.file);
@@ -49,13 +57,16 @@ export async function createVerifiedSession(ort: OrtLike, verified: VerifiedMode
       const input = new ort.Tensor('float32', window, [1, T]);
       let out: Tensor | undefined;
       try {
-        const result = await session.run({ [CONTRACT.inputName]: input }, [CONTRACT.outputName]);
+        const result = await guard(() => session.run({ [CONTRACT.inputName]: input }, [CONTRACT.outputName]));
         out = result[CONTRACT.outputName];
         const dims = out?.dims ?? [];
         if (out?.type !== 'float32' || dims.length !== 3 || dims[0] !== 1 || dims[1] !== S || dims[2] !== T) {
           throw new VoxError('model-contract-broken', `For input [1,${T}] the model returned ${out?.type} [${dims.join(',')}]; expected float32 [1,${S},${T}].`);
         }
         const data = (await out.getData()) as Float32Array;
+        for (let i = 0; i < data.length; i++) {
+          if (!Number.isFinite(data[i])) throw new VoxError('separation-failed', `The model produced a non-finite value (${data[i]}) at output ${i}.`);
+        }
         // Own copies: the tensor's storage is released below.
         return Array.from({ length: S }, (_, s) => data.slice(s * T, (s + 1) * T));
       } catch (e) {

@@ -8,16 +8,22 @@
  * for WebGPU. Both are the *.bundle.min.mjs builds that embed the Emscripten
  * glue, so the only file ORT fetches is its .wasm, whose same-origin URL
  * (hashed and precached in builds) is set in env.wasm.wasmPaths. No CDN.
+ *
+ * Every session runs a short warm-up before load() resolves. On WebGPU every
+ * run sits in error scopes (webgpuRunGuard): ORT does not report invalid GPU
+ * pipelines, it returns wrong numbers, so a failing device must be caught
+ * here. Forced WebGPU then fails with 'backend-unavailable'; automatic choice
+ * falls back to WASM.
  */
 import * as Comlink from 'comlink';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
-import { encodeForWorkerBoundary, VoxError, type ErrorCode } from '../../lib/errors';
+import { encodeForWorkerBoundary, toVoxError, VoxError, type ErrorCode } from '../../lib/errors';
 import type { PcmChunk, SeparatedBlock } from '../../pipeline/types';
-import { chooseBackend, type Backend } from '../model/backend';
+import { chooseBackend, webgpuRunGuard, type Backend, type BackendChoice, type GpuDeviceLike } from '../model/backend';
 import { modelArtifact } from '../model/manifest';
-import { createVerifiedSession, type ModelRunner, type OrtLike } from '../model/session';
-import { loadVerifiedManifest } from '../model/verify';
+import { createVerifiedSession, type ModelRunner, type OrtLike, type RunGuard } from '../model/session';
+import { loadVerifiedManifest, type VerifiedModel } from '../model/verify';
 import { ChunkedSeparator } from './chunking';
 import type { LoadOptions, ModelInfo, SeparateWorkerApi } from './shared';
 
@@ -25,6 +31,8 @@ type Ort = typeof import('onnxruntime-web');
 
 /** Windows shorter than this (only a whole input under 0.1 s) are zero-padded for the model. */
 const MIN_WINDOW_SAMPLES = 1600;
+/** 0.25 s: enough for every kernel to run once. */
+const WARM_UP_SAMPLES = 4000;
 
 let runner: ModelRunner | null = null;
 let separator: ChunkedSeparator | null = null;
@@ -39,7 +47,7 @@ async function importOrt(backend: Backend, threads: number, adapter: unknown): P
   ort.env.wasm.wasmPaths = { wasm: new URL(backend === 'webgpu' ? jsepWasmUrl : wasmUrl, self.location.href).href };
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false; // we are the worker already
-  ort.env.logLevel = 'warning';
+  ort.env.logLevel = 'error';
   if (backend === 'webgpu' && adapter) {
     // Use exactly the adapter chooseBackend() checked.
     (ort.env.webgpu as { adapter?: unknown }).adapter = adapter;
@@ -72,6 +80,48 @@ async function guard<T>(fallback: ErrorCode, f: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A short deterministic signal: the first run compiles the kernels and shows whether the backend can run the model. */
+function warmUpInput(): Float32Array {
+  const x = new Float32Array(WARM_UP_SAMPLES);
+  for (let i = 0; i < x.length; i++) x[i] = 0.1 * Math.sin(i * 0.05) + 0.05 * Math.sin(i * 0.31);
+  return x;
+}
+
+interface Ready {
+  runner: ModelRunner;
+  backend: Backend;
+  adapter?: string;
+  reason: string;
+}
+
+async function createRunner(ort: Ort, verified: VerifiedModel, choice: BackendChoice, setting: LoadOptions['backend']): Promise<Ready> {
+  const create = (backend: Backend, guard?: RunGuard) =>
+    createVerifiedSession(ort as unknown as OrtLike, verified, { executionProviders: [backend], graphOptimizationLevel: 'all', logSeverityLevel: 3 }, guard);
+  if (choice.backend === 'wasm') {
+    const r = await create('wasm');
+    await r.run(warmUpInput());
+    return { runner: r, backend: 'wasm', reason: choice.reason };
+  }
+  // WebGPU: every run inside error scopes, and a warm-up run to prove the device can run this model.
+  let guard: RunGuard | undefined;
+  let r: ModelRunner | undefined;
+  try {
+    r = await create('webgpu', (run) => (guard ? guard(run) : run()));
+    guard = webgpuRunGuard((await ort.env.webgpu.device) as unknown as GpuDeviceLike);
+    await r.run(warmUpInput());
+    return { runner: r, backend: 'webgpu', adapter: choice.adapterDescription, reason: choice.reason };
+  } catch (e) {
+    await r?.release().catch(() => {});
+    if (setting === 'webgpu') throw e;
+    // Automatic choice: WASM (the JSEP build includes it) rather than no result.
+    const why = toVoxError(e).detail ?? String(e);
+    console.warn(`[separate worker] WebGPU failed its warm-up, using WebAssembly: ${why}`);
+    const w = await create('wasm');
+    await w.run(warmUpInput());
+    return { runner: w, backend: 'wasm', reason: `WebGPU failed its warm-up (${why}); using WebAssembly` };
+  }
+}
+
 const api: SeparateWorkerApi = {
   load: (opts: LoadOptions & { modelBaseUrl: string }) =>
     guard('internal', async (): Promise<ModelInfo> => {
@@ -82,15 +132,13 @@ const api: SeparateWorkerApi = {
       await runner?.release().catch(() => {});
       runner = null;
       separator = null;
-      runner = await createVerifiedSession(ort as unknown as OrtLike, verified, {
-        executionProviders: [choice.backend],
-        graphOptimizationLevel: 'all',
-      });
+      const ready = await createRunner(ort, verified, choice, opts.backend);
+      runner = ready.runner;
       loaded = { backend: choice.backend, threads: choice.threads };
       const sessionMs = performance.now() - t0;
       separator = newSeparator(runner);
       const m = verified.manifest;
-      console.info(`[separate worker] ${m.id} ${m.version} on ${choice.backend} (${choice.threads} threads): ${choice.reason}`);
+      console.info(`[separate worker] ${m.id} ${m.version} on ${ready.backend} (${choice.threads} threads): ${ready.reason}`);
       return {
         id: m.id,
         name: m.name,
@@ -98,9 +146,9 @@ const api: SeparateWorkerApi = {
         sha256: modelArtifact(m).sha256,
         manifestSha256: verified.manifestSha256,
         bytes: verified.bytes,
-        backend: choice.backend,
+        backend: ready.backend,
         threads: choice.threads,
-        adapter: choice.adapterDescription,
+        adapter: ready.adapter,
         sources: m.sources,
         chunking: m.chunking,
         verifyMs: verified.verifyMs,
