@@ -36,16 +36,17 @@ export function correlation(a: Float32Array, b: Float32Array): number {
   return ab / Math.sqrt(aa * bb + 1e-20);
 }
 
-/** 10·log10(signal energy / difference energy): how closely b reproduces a. */
-export function agreementDb(a: Float32Array, b: Float32Array): number {
+/**
+ * 10·log10(reference power / power of a − b): how closely b reproduces a,
+ * against a reference level (the input's) so near-silent tracks are not
+ * judged on their noise floor.
+ */
+export function agreementDb(a: Float32Array, b: Float32Array, reference: Float32Array = a): number {
   const n = Math.min(a.length, b.length);
-  let s = 0;
   let d = 0;
-  for (let i = 0; i < n; i++) {
-    s += a[i] * a[i];
-    d += (a[i] - b[i]) ** 2;
-  }
-  return 10 * Math.log10((s + 1e-20) / (d + 1e-20));
+  for (let i = 0; i < n; i++) d += (a[i] - b[i]) ** 2;
+  const ref = rms(reference) ** 2;
+  return 10 * Math.log10((ref + 1e-20) / (d / Math.max(1, n) + 1e-20));
 }
 
 export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
