@@ -71,13 +71,21 @@ function transferable(blocks: SeparatedBlock[]): SeparatedBlock[] {
   return Comlink.transfer(blocks, [...buffers]);
 }
 
-async function guard<T>(fallback: ErrorCode, f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    console.error('[separate worker]', e);
-    throw encodeForWorkerBoundary(e, fallback);
-  }
+/** Calls run one at a time, in arrival order (a push sent while load() is still running waits for it). */
+let queue: Promise<unknown> = Promise.resolve();
+
+function guard<T>(fallback: ErrorCode, f: () => Promise<T>): Promise<T> {
+  const run = async () => {
+    try {
+      return await f();
+    } catch (e) {
+      console.error('[separate worker]', e);
+      throw encodeForWorkerBoundary(e, fallback);
+    }
+  };
+  const p = queue.then(run, run);
+  queue = p.catch(() => undefined);
+  return p;
 }
 
 /** A short deterministic signal: the first run compiles the kernels and shows whether the backend can run the model. */
@@ -89,6 +97,7 @@ function warmUpInput(): Float32Array {
 
 interface Ready {
   runner: ModelRunner;
+  warmUpMs: number;
   backend: Backend;
   adapter?: string;
   reason: string;
@@ -99,8 +108,9 @@ async function createRunner(ort: Ort, verified: VerifiedModel, choice: BackendCh
     createVerifiedSession(ort as unknown as OrtLike, verified, { executionProviders: [backend], graphOptimizationLevel: 'all', logSeverityLevel: 3 }, guard);
   if (choice.backend === 'wasm') {
     const r = await create('wasm');
+    const w0 = performance.now();
     await r.run(warmUpInput());
-    return { runner: r, backend: 'wasm', reason: choice.reason };
+    return { runner: r, warmUpMs: performance.now() - w0, backend: 'wasm', reason: choice.reason };
   }
   // WebGPU: every run inside error scopes, and a warm-up run to prove the device can run this model.
   let guard: RunGuard | undefined;
@@ -108,8 +118,9 @@ async function createRunner(ort: Ort, verified: VerifiedModel, choice: BackendCh
   try {
     r = await create('webgpu', (run) => (guard ? guard(run) : run()));
     guard = webgpuRunGuard((await ort.env.webgpu.device) as unknown as GpuDeviceLike);
+    const w0 = performance.now();
     await r.run(warmUpInput());
-    return { runner: r, backend: 'webgpu', adapter: choice.adapterDescription, reason: choice.reason };
+    return { runner: r, warmUpMs: performance.now() - w0, backend: 'webgpu', adapter: choice.adapterDescription, reason: choice.reason };
   } catch (e) {
     await r?.release().catch(() => {});
     if (setting === 'webgpu') throw e;
@@ -117,8 +128,9 @@ async function createRunner(ort: Ort, verified: VerifiedModel, choice: BackendCh
     const why = toVoxError(e).detail ?? String(e);
     console.warn(`[separate worker] WebGPU failed its warm-up, using WebAssembly: ${why}`);
     const w = await create('wasm');
+    const w0 = performance.now();
     await w.run(warmUpInput());
-    return { runner: w, backend: 'wasm', reason: `WebGPU failed its warm-up (${why}); using WebAssembly` };
+    return { runner: w, warmUpMs: performance.now() - w0, backend: 'wasm', reason: `WebGPU failed its warm-up (${why}); using WebAssembly` };
   }
 }
 
@@ -132,13 +144,18 @@ const api: SeparateWorkerApi = {
       await runner?.release().catch(() => {});
       runner = null;
       separator = null;
+      const t1 = performance.now();
       const ready = await createRunner(ort, verified, choice, opts.backend);
       runner = ready.runner;
       loaded = { backend: choice.backend, threads: choice.threads };
       const sessionMs = performance.now() - t0;
       separator = newSeparator(runner);
       const m = verified.manifest;
-      console.info(`[separate worker] ${m.id} ${m.version} on ${ready.backend} (${choice.threads} threads): ${ready.reason}`);
+      console.info(
+        `[separate worker] ${m.id} ${m.version} on ${ready.backend} (${choice.threads} threads): ${ready.reason}. ` +
+          `verify ${verified.verifyMs.toFixed(0)} ms, ORT import ${(t1 - t0).toFixed(0)} ms, ` +
+          `wasm init + session ${(performance.now() - t1 - ready.warmUpMs).toFixed(0)} ms, warm-up run ${ready.warmUpMs.toFixed(0)} ms`,
+      );
       return {
         id: m.id,
         name: m.name,
