@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
-import { contentSecurityPolicy, isolationHeaders } from './src/lib/security-headers';
+import { contentSecurityPolicy, isolationHeaders } from './src/lib/security-headers.ts';
 
 /** The hash of the shipped manifest is compiled into the app: a swapped manifest is refused. */
 function manifestPin(command: 'build' | 'serve'): string {

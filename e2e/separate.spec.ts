@@ -48,7 +48,7 @@ test('a two-voice mp4 is separated into valid WAV tracks of the original duratio
     writeFileSync(p, bytes);
     const wav = readWav16(p);
     expect(wav.sampleRate).toBe(44100);
-    expect(Math.abs(wav.samples.length / 44100 - 8)).toBeLessThan(0.01);
+    expect(Math.abs(wav.samples.length / 44100 - 8)).toBeLessThan(0.05);
   }
 });
 

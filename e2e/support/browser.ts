@@ -5,6 +5,15 @@ export const TAMPER_PORT = 4174;
 export const PROXY_PORT = 4199;
 
 export const ALLOWED_HOSTS = [`localhost:${APP_PORT}`, `localhost:${TAMPER_PORT}`];
+export const ALLOWED_ORIGINS = ALLOWED_HOSTS.map((h) => `http://${h}`);
+
+/**
+ * Chromium itself (not the page) still calls these Google services from the
+ * browser process despite the background-networking flags. The proxy
+ * tolerates them only because a second check sees every request any app
+ * context (page, workers, service worker) makes and allows none of them.
+ */
+export const CHROMIUM_INTERNAL_HOSTS = ['accounts.google.com', 'update.googleapis.com', 'clients2.google.com', 'clientservices.googleapis.com', 'redirector.gvt1.com', 'edgedl.me.gvt1.com', 'optimizationguide-pa.googleapis.com', 'content-autofill.googleapis.com', 'safebrowsing.googleapis.com'];
 
 export function chromiumArgs(extra: string[] = []): string[] {
   return [

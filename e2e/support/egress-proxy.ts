@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { ALLOWED_HOSTS, PROXY_PORT } from './browser';
+import { ALLOWED_HOSTS, CHROMIUM_INTERNAL_HOSTS, PROXY_PORT } from './browser';
 
 export interface EgressRecord {
   method: string;
@@ -38,8 +38,9 @@ export class EgressProxy {
     this.server?.closeAllConnections();
   }
 
+  /** Requests to anywhere but the app, except the browser's own (see CHROMIUM_INTERNAL_HOSTS). */
   offenders(): EgressRecord[] {
-    return this.log.filter((r) => !r.allowed);
+    return this.log.filter((r) => !r.allowed && !CHROMIUM_INTERNAL_HOSTS.includes(hostOf(r)));
   }
 
   private forward(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -66,5 +67,14 @@ export class EgressProxy {
     );
     upstream.on('error', () => req.socket.destroy());
     req.pipe(upstream);
+  }
+}
+
+function hostOf(r: EgressRecord): string {
+  if (r.method === 'CONNECT') return r.url.replace(/:\d+$/, '');
+  try {
+    return new URL(r.url).hostname;
+  } catch {
+    return r.url;
   }
 }

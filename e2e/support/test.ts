@@ -4,6 +4,7 @@
  * unhandled promise rejection.
  */
 import { test as base, expect, type Page } from '@playwright/test';
+import { ALLOWED_ORIGINS } from './browser';
 import { EgressProxy } from './egress-proxy';
 
 interface WorkerFixtures {
@@ -11,6 +12,7 @@ interface WorkerFixtures {
 }
 interface TestFixtures {
   pageErrors: string[];
+  appRequests: string[];
   guard: void;
 }
 
@@ -33,14 +35,22 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     });
     await use(errors);
   },
+  /** Every request made by the app's page, its workers and its service worker. */
+  appRequests: async ({ context }, use) => {
+    const urls: string[] = [];
+    context.on('request', (r) => urls.push(r.url()));
+    await use(urls);
+  },
   guard: [
-    async ({ egress, pageErrors }, use, info) => {
+    async ({ egress, pageErrors, appRequests }, use, info) => {
       egress.log.length = 0;
       egress.offline = false;
       await use();
       const offenders = egress.offenders();
       await info.attach('requests.json', { body: JSON.stringify(egress.log, null, 1), contentType: 'application/json' });
       expect(offenders, 'requests that left the app origin').toEqual([]);
+      const foreign = appRequests.filter((u) => !/^(data|blob):/.test(u) && !ALLOWED_ORIGINS.some((o) => u.startsWith(`${o}/`)));
+      expect(foreign, 'app requests to another origin').toEqual([]);
       expect(egress.log.length, 'the proxy saw the test traffic').toBeGreaterThan(0);
       expect(pageErrors, 'uncaught errors / unhandled rejections').toEqual([]);
     },
