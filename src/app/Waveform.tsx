@@ -21,7 +21,8 @@ export function Waveform({ samples, duration, time, onSeek, color }: { samples: 
       peaks: [peaks(samples, 2000)],
       duration,
       interact: true,
-      normalize: false,
+      // Quiet tracks (a near-empty background) would otherwise draw as a flat line.
+      normalize: true,
     });
     w.on('interaction', (t) => seek.current(t));
     ws.current = w;
