@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { chooseBackend, describeAdapter, MAX_WASM_THREADS, wasmThreads, webgpuRunGuard, type AdapterLike, type BackendEnv } from './backend';
 
 const swiftshader: AdapterLike = { info: { vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallbackAdapter: true } };
@@ -60,6 +60,21 @@ describe('chooseBackend', () => {
   it('webgpu without an adapter is backend-unavailable', async () => {
     await expect(chooseBackend('webgpu', env('none'))).rejects.toMatchObject({ code: 'backend-unavailable' });
     await expect(chooseBackend('webgpu', env(null))).rejects.toMatchObject({ code: 'backend-unavailable' });
+  });
+
+  it('auto does not wait forever on a requestAdapter that never settles', async () => {
+    vi.useFakeTimers();
+    try {
+      const p = chooseBackend('auto', env('hangs'));
+      await vi.advanceTimersByTimeAsync(5000);
+      expect((await p).backend).toBe('wasm');
+      const q = chooseBackend('webgpu', env('hangs'));
+      const check = expect(q).rejects.toMatchObject({ code: 'backend-unavailable' });
+      await vi.advanceTimersByTimeAsync(5000);
+      await check;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('wasm never asks for an adapter', async () => {
