@@ -131,6 +131,38 @@ def build(data_dir, out_dir, workers=2):
     return meta
 
 
+CODECS = (("mp3", "libmp3lame", "mp3", 32), ("opus", "libopus", "ogg", 24))
+
+
+def build_codec_variants(out_dir, split="train"):
+    """Round-trip the whole concatenated speech array of a split through MP3 (32 kb/s) and Opus (24 kb/s)
+    once with ffmpeg, sample-aligned with the clean array (speech_<split>_<codec>.npy). The mixer uses
+    them as degraded inputs with clean targets (ffmpeg per step would be too slow)."""
+    import subprocess
+    src = os.path.join(out_dir, f"speech_{split}.npy")
+    x = np.load(src)
+    for name, lib, ext, kbps in CODECS:
+        dst = os.path.join(out_dir, f"speech_{split}_{name}.npy")
+        if os.path.isfile(dst):
+            continue
+        enc = os.path.join(out_dir, f"tmp_{split}.{ext}")
+        r = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "s16le", "-ar", str(SR), "-ac", "1", "-i", "-",
+                            "-c:a", lib, "-b:a", f"{kbps}k", enc], input=x.tobytes(), capture_output=True)
+        if r.returncode != 0:
+            raise DataError(f"ffmpeg {name} encode failed: {r.stderr.decode(errors='replace')[:300]}")
+        r = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", enc, "-ac", "1", "-ar", str(SR), "-f", "s16le", "-"],
+                           capture_output=True)
+        os.remove(enc)
+        if r.returncode != 0:
+            raise DataError(f"ffmpeg {name} decode failed: {r.stderr.decode(errors='replace')[:300]}")
+        y = np.frombuffer(r.stdout, dtype=np.int16)
+        out = np.zeros_like(x)
+        out[:min(len(x), len(y))] = y[:len(x)]
+        np.save(dst + ".tmp.npy", out)
+        os.replace(dst + ".tmp.npy", dst)
+        print(f"[cache] {split} speech {name} {kbps} kb/s variant: {len(y) - len(x):+d} samples vs clean", flush=True)
+
+
 class Cache:
     """Memory-mapped view of the cache for one split."""
 
@@ -150,12 +182,19 @@ class Cache:
         for n, a in (("speech", self.speech_idx), ("background", self.bg_idx), ("rir", self.rir_idx)):
             if len(a) == 0:
                 raise DataError(f"empty split: no {n} items in cache split {split}")
+        self.codecs = []
+        for name, *_ in CODECS:
+            p = os.path.join(cache_dir, f"speech_{split}_{name}.npy")
+            if os.path.isfile(p):
+                self.codecs.append(np.load(p, mmap_mode="r"))
         if len(np.unique(self.speech_idx[:, 2])) < 2:
             raise DataError(f"split {split} needs at least 2 speakers")
 
-    def utt(self, i):
+    def utt(self, i, variant=-1):
+        """Utterance i; variant k >= 0 = the k-th codec round-trip of it (same alignment)."""
         s, n, _ = self.speech_idx[i]
-        return np.asarray(self.speech[s:s + n], dtype=np.float32) / 32768.0
+        arr = self.speech if variant < 0 else self.codecs[variant]
+        return np.asarray(arr[s:s + n], dtype=np.float32) / 32768.0
 
     def background(self, i, start, n):
         s, ln, _ = self.bg_idx[i]
@@ -173,9 +212,12 @@ def main(argv=None):
     ap.add_argument("--data", default=os.path.join(here, "..", "..", "shared", "data"))
     ap.add_argument("--out", default=os.path.join(here, "cache"))
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--codecs", action="store_true", help="only add the MP3/Opus variants of the train speech")
     a = ap.parse_args(argv)
     try:
-        build(a.data, a.out, a.workers)
+        if not a.codecs:
+            build(a.data, a.out, a.workers)
+        build_codec_variants(a.out, "train")
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

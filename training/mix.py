@@ -63,7 +63,7 @@ def synth_noise(rng, n):
 class Mixer:
     def __init__(self, cache, seed=0, seconds=4.0, p_bg=0.7, p_single=0.1, p_reverb=0.3,
                  p_tel=0.12, p_speed=0.2, p_clip=0.03, p_synth_noise=0.15, snr_range=(-5.0, 15.0),
-                 rir_synth_frac=0.5):
+                 rir_synth_frac=0.5, p_codec=0.15):
         self.c = cache
         self.seed = int(seed)
         self.n = int(seconds * SR)
@@ -71,22 +71,28 @@ class Mixer:
         self.p_tel, self.p_speed, self.p_clip, self.p_synth_noise = p_tel, p_speed, p_clip, p_synth_noise
         self.snr_range = snr_range
         self.rir_synth_frac = rir_synth_frac
+        self.p_codec = p_codec
         self.spk = cache.speech_idx[:, 2]
 
     # -- pieces ---------------------------------------------------------------
-    def speech(self, rng, utt, n):
+    def speech(self, rng, utt, n, variant=-1):
+        """[2, n]: row 0 the clean crop (target), row 1 the same crop from codec variant `variant`
+        (the clean one again when variant < 0)."""
         x = self.c.utt(utt)
+        x = np.stack([x, self.c.utt(utt, variant) if variant >= 0 else x])
         if rng.random() < self.p_speed:
             up, down = [(9, 10), (19, 20), (21, 20), (11, 10)][rng.integers(0, 4)]
-            x = resample_poly(x, up, down).astype(np.float32)
-        out = np.zeros(n, np.float32)
-        if len(x) >= n:
-            s = int(rng.integers(0, len(x) - n + 1))
-            out[:] = x[s:s + n]
+            x = resample_poly(x, up, down, axis=-1).astype(np.float32)
+        L = x.shape[1]
+        out = np.zeros((2, n), np.float32)
+        if L >= n:
+            s = int(rng.integers(0, L - n + 1))
+            out[:] = x[:, s:s + n]
         else:  # short utterance: random placement (partial overlap)
-            s = int(rng.integers(0, n - len(x) + 1))
-            out[s:s + len(x)] = x
-        return out / (rms(out[np.abs(out) > 1e-4]) if np.any(np.abs(out) > 1e-4) else 1.0)
+            s = int(rng.integers(0, n - L + 1))
+            out[:, s:s + L] = x
+        act = np.abs(out[0]) > 1e-4
+        return out / (rms(out[0][act]) if np.any(act) else 1.0)
 
     def background(self, rng, n):
         if rng.random() < self.p_synth_noise:
@@ -113,19 +119,23 @@ class Mixer:
             if self.spk[b] != self.spk[a]:
                 break
         single = (rng.random() < self.p_single) if single is None else single
-        s1 = self.speech(rng, a, n)
-        s2 = np.zeros(n, np.float32) if single else self.speech(rng, b, n)
+        var = -1
+        if self.c.codecs and rng.random() < self.p_codec:
+            var = int(rng.integers(0, len(self.c.codecs)))
+        s1 = self.speech(rng, a, n, var)
+        s2 = np.zeros((2, n), np.float32) if single else self.speech(rng, b, n, var)
         if not single:
             s2 *= 10 ** (rng.uniform(-5, 5) / 20)
         reverb = (rng.random() < self.p_reverb) if reverb is None else reverb
         if reverb:
             h = self.rir(rng)
-            s1 = fftconvolve(s1, h)[:n].astype(np.float32)
+            s1 = fftconvolve(s1, h[None], axes=-1)[:, :n].astype(np.float32)
             if not single:
                 h2 = self.rir(rng) if rng.random() < 0.5 else h
-                s2 = fftconvolve(s2, h2)[:n].astype(np.float32)
+                s2 = fftconvolve(s2, h2[None], axes=-1)[:, :n].astype(np.float32)
         srcs = np.zeros((3, n), np.float32)
-        srcs[0], srcs[1] = s1, s2
+        srcs[0], srcs[1] = s1[0], s2[0]
+        degraded = s1[1] + s2[1]  # the speech as the mixture carries it (codec round-trip or clean)
         bg = (rng.random() < self.p_bg) if bg is None else bg
         if bg:
             x = self.background(rng, n)
@@ -137,7 +147,8 @@ class Mixer:
         if band:
             sos = band_sos(*band)
             srcs = sosfilt(sos, srcs, axis=-1).astype(np.float32)
-        mix = srcs.sum(0)
+            degraded = sosfilt(sos, degraded).astype(np.float32)
+        mix = srcs.sum(0) if var < 0 else degraded + srcs[2]
         g = 10 ** (rng.uniform(-35, -12) / 20) / (rms(mix) + 1e-9)
         srcs *= g
         mix *= g

@@ -156,7 +156,7 @@ def main(argv=None):
                     f"{lr_at(step, hp['lr'], hp['warmup']):.3g}\t{wall_s / 3600:.4f}\t{time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
 
     t_start = time.time()
-    last_save = time.time()
+    last_save = t_log = time.time()
     losses = []
     model.train()
     while step < a.max_steps and not stop["flag"] and (time.time() - t_start) < a.max_minutes * 60:
@@ -194,9 +194,10 @@ def main(argv=None):
         if step % a.log_every == 0 or v is not None:
             ml = float(np.mean(losses)) if losses else None
             log(ml, v)
-            print(f"[train] step {step} loss {ml:.3f} {(time.time() - t_start) / max(1, len(losses)):.3f}s/step "
+            print(f"[train] step {step} loss {ml:.3f} {(time.time() - t_log) / max(1, len(losses)):.3f}s/step "
                   f"lr {lr_at(step, hp['lr'], hp['warmup']):.2e}", flush=True)
             losses = []
+            t_log = time.time()
         if time.time() - last_save > a.save_minutes * 60:
             save()
             last_save = time.time()
