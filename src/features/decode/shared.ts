@@ -61,5 +61,5 @@ export function probeTimeoutMs(sizeBytes: number): number {
  */
 export function decodeTimeoutMs(sizeBytes: number, durationSec: number): number {
   const dur = Number.isFinite(durationSec) && durationSec > 0 ? durationSec : 0;
-  return 60_000 + (sizeBytes / (2 * MiB)) * 1000 + dur * 500;
+  return 60_000 + (sizeBytes / MiB) * 1000 + dur * 500;
 }
