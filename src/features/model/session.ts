@@ -41,6 +41,8 @@ export async function createVerifiedSession(
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (/memory|allocat/i.test(msg)) throw new VoxError('out-of-memory', `${spec.file}: ${msg}`, { cause: e });
+    // e.g. "no available backend found. ERR: [webgpu] …": the execution provider failed, not the model.
+    if (/backend|webgpu|execution provider/i.test(msg)) throw new VoxError('backend-unavailable', msg, { cause: e });
     throw new VoxError('model-contract-broken', `${spec.file} could not be loaded: ${msg}`, { cause: e });
   }
   if (!session.inputNames.includes(CONTRACT.inputName) || !session.outputNames.includes(CONTRACT.outputName)) {

@@ -178,3 +178,25 @@ describe.skipIf(!present)(`real model on onnxruntime-node (${dir})`, () => {
     await runner.release();
   }, 120_000);
 });
+
+describe('session creation failures', () => {
+  it('refuses bytes that are not an ONNX model with model-contract-broken (after they verified)', async () => {
+    const ort = (await import('onnxruntime-node')) as unknown as OrtLike;
+    const { createHash: h } = await import('node:crypto');
+    const junk = new TextEncoder().encode('this is not an onnx model');
+    const spec = { role: 'model' as const, file: 'junk.onnx', bytes: junk.length, sha256: h('sha256').update(junk).digest('hex') };
+    const manifest = parseManifest(
+      JSON.stringify({
+        format: 'voxsplit-model-manifest/1', id: 'j', name: 'j', version: '0', task: 't', sampleRate: 16000, opset: 17, licence: 'x',
+        input: { name: 'mixture', dtype: 'float32', shape: [1, 'T'] },
+        output: { name: 'sources', dtype: 'float32', shape: [1, 1, 'T'] },
+        sources: [{ index: 0, id: 's', kind: 'speaker', label: 'S' }],
+        artifacts: [spec],
+        chunking: { chunkSeconds: 4, overlapSeconds: 0.5 },
+      }),
+    );
+    const { verifyArtifact } = await import('../model/verify');
+    const verified = { manifest, manifestSha256: '0'.repeat(64), artifacts: new Map([[spec.file, await verifyArtifact(junk, spec)]]), bytes: junk.length, verifyMs: 0 };
+    await expect(createVerifiedSession(ort, verified)).rejects.toMatchObject({ code: 'model-contract-broken' });
+  });
+});
