@@ -54,29 +54,40 @@ class Crash extends Error {}
 
 /**
  * ffmpeg's own workers (the FFmpeg class worker, core-mt's pthreads) report
- * uncaught errors only as "error" events that bubble up to this worker's
- * global scope; FFmpeg's pending promise never settles. Whatever ffmpeg call
- * is in flight is failed through this instead.
+ * uncaught errors only as "error" events on the Worker object FFmpeg keeps
+ * private; FFmpeg never settles the pending call. So the Worker constructor is
+ * wrapped to hand each new worker to `adoptWorker`, which ties its errors to
+ * the FFmpeg instance that made it: errors of the live instance fail the call
+ * in flight, late ones from an instance already terminated are ignored.
  */
+let adoptWorker: ((w: Worker) => void) | null = null;
+const NativeWorker = self.Worker;
+self.Worker = class extends NativeWorker {
+  constructor(url: string | URL, options?: WorkerOptions) {
+    super(url, options);
+    adoptWorker?.(this);
+  }
+};
+
 let failInFlight: ((e: Crash) => void) | null = null;
+// Backstop for anything else uncaught in this worker.
 self.addEventListener('error', (ev) => {
   ev.preventDefault();
-  const crash = new Crash(ev.message || 'an ffmpeg worker failed');
-  if (failInFlight) failInFlight(crash);
-  else engine.kill(); // idle: start afresh on the next call
+  failInFlight?.(new Crash(ev.message || 'the decoder failed'));
 });
 
 /** Settles with `p`, or rejects on timeout (after calling onStop) or when an ffmpeg worker crashes. */
 function supervise<T>(p: Promise<T>, ms: number, onStop: () => void): Promise<T> {
   let timer: ReturnType<typeof setTimeout>;
   const guard = new Promise<never>((_, reject) => {
+    // Reject first, then stop: stopping rejects `p` too ("called FFmpeg.terminate()"), and the real reason must win the race.
     timer = setTimeout(() => {
-      onStop();
       reject(new Timeout(`timed out after ${Math.round(ms / 1000)} s`));
+      onStop();
     }, ms);
     failInFlight = (e) => {
-      onStop();
       reject(e);
+      onStop();
     };
   });
   return Promise.race([p, guard]).finally(() => {
@@ -86,7 +97,7 @@ function supervise<T>(p: Promise<T>, ms: number, onStop: () => void): Promise<T>
 }
 
 /** FFmpeg rejects with the worker's `e.toString()` (a string), or Error objects. */
-const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const describe = (e: unknown) => (e instanceof VoxError ? (e.detail ?? e.title) : e instanceof Error ? e.message : String(e));
 
 interface Run {
   ret: number;
@@ -94,7 +105,10 @@ interface Run {
 }
 
 class Engine {
+  /** The loaded instance. */
   private ffmpeg: FFmpeg | null = null;
+  /** The instance being loaded or loaded: the only one whose worker errors count. */
+  private current: FFmpeg | null = null;
   private loading: Promise<FFmpeg> | null = null;
   private info: DecodeEngineInfo | null = null;
   private choice: DecodeClientOptions['core'] = 'auto';
@@ -160,15 +174,28 @@ class Engine {
   private async loadCore(core: 'mt' | 'st', note: string | undefined): Promise<FFmpeg> {
     const t0 = performance.now();
     const ff = new FFmpeg();
+    this.current = ff;
     const urls =
       core === 'mt'
         ? { coreURL: abs(coreMtURL), wasmURL: abs(wasmMtURL), workerURL: abs(workerMtURL) }
         : { coreURL: abs(coreStURL), wasmURL: abs(wasmStURL) };
     try {
+      adoptWorker = (w) =>
+        w.addEventListener('error', (ev) => {
+          ev.preventDefault();
+          this.workerFailed(ff, ev.message);
+        });
+      let loading: Promise<unknown>;
+      try {
+        loading = ff.load(urls); // creates FFmpeg's worker synchronously
+      } finally {
+        adoptWorker = null;
+      }
       // A worker that fails to start never answers FFmpeg.load(): the timeout catches that.
-      await supervise(ff.load(urls), LOAD_TIMEOUT_MS, () => ff.terminate());
+      await supervise(loading, LOAD_TIMEOUT_MS, () => ff.terminate());
     } catch (e) {
       ff.terminate();
+      if (this.current === ff) this.current = null;
       throw new VoxError('decode-failed', `The ffmpeg ${core} core could not be loaded: ${describe(e)}`, { cause: e });
     }
     ff.on('log', (e: LogEvent) => {
@@ -183,9 +210,18 @@ class Engine {
 
   /** Ends the ffmpeg worker (and its pthreads); the next call loads a fresh one. */
   kill(): void {
-    this.ffmpeg?.terminate();
+    this.current?.terminate();
+    this.current = null;
     this.ffmpeg = null;
     this.retire = false;
+  }
+
+  /** An uncaught error in one of `ff`'s workers (or their pthreads). */
+  private workerFailed(ff: FFmpeg, message: string): void {
+    if (ff !== this.current) return; // a terminated instance's last words
+    const crash = new Crash(message || 'an ffmpeg worker failed');
+    if (failInFlight) failInFlight(crash);
+    else this.kill(); // idle: start afresh on the next call
   }
 
   /**
