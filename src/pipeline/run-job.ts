@@ -12,42 +12,44 @@ import { useJob } from '../store/job';
 import { useSettings } from '../store/settings';
 import { probeStage } from './probe';
 import { MemorySink } from './sinks/memory-sink';
+import { separateStage, type SeparateStage } from './separate';
 import type { MediaFacts } from './types';
 
 let decoder: DecodeClient | undefined;
-let active: { controller: AbortController; dispose: () => void } | undefined;
+let separator: SeparateClient | undefined;
+let active: AbortController | undefined;
 
-/** ffmpeg's worker is kept between jobs (its wasm takes a while to compile) unless a cancel killed it. */
+/** Workers are kept between jobs (wasm takes a while to compile, the model to verify) unless a cancel killed them. */
 function decodeClient(): DecodeClient {
   decoder ??= createDecodeClient();
   return decoder;
 }
 
-function begin(extraDispose: () => void = () => {}): AbortController {
+function separateClient(): SeparateClient {
+  separator ??= createSeparateClient();
+  return separator;
+}
+
+function begin(): AbortController {
   cancelActive();
-  const controller = new AbortController();
-  active = {
-    controller,
-    dispose: () => {
-      decoder?.dispose();
-      decoder = undefined;
-      extraDispose();
-    },
-  };
-  return controller;
+  active = new AbortController();
+  return active;
 }
 
 function cancelActive(): boolean {
   if (!active) return false;
-  const a = active;
+  active.abort();
   active = undefined;
-  a.controller.abort();
-  a.dispose();
+  // Terminating is the only way to stop wasm mid-call, and it frees its memory at once.
+  decoder?.dispose();
+  decoder = undefined;
+  separator?.dispose();
+  separator = undefined;
   return true;
 }
 
 function end(controller: AbortController): void {
-  if (active?.controller === controller) active = undefined;
+  if (active === controller) active = undefined;
 }
 
 /** Called when a file is dropped or picked. */
@@ -70,26 +72,24 @@ export async function separate(): Promise<void> {
   const { file, facts } = useJob.getState();
   if (!file || !facts) return;
   const runId = useJob.getState().startRun();
-  let separator: SeparateClient | undefined = createSeparateClient();
-  const controller = begin(() => {
-    separator?.dispose();
-    separator = undefined;
-  });
-  const { signal } = controller;
-  const store = () => useJob.getState();
+  const controller = begin();
   try {
-    await runStages(runId, file, facts, separator, signal);
+    await runStages(runId, file, facts, controller.signal);
   } catch (e) {
-    if (!signal.aborted) store().fail(runId, toVoxError(e, 'separation-failed'));
+    if (!controller.signal.aborted) {
+      // A job that failed halfway leaves the separator mid-stream: start the next one clean.
+      separator?.dispose();
+      separator = undefined;
+      useJob.getState().fail(runId, toVoxError(e, 'separation-failed'));
+    }
   } finally {
-    separator?.dispose();
-    separator = undefined;
     end(controller);
   }
 }
 
-async function runStages(runId: number, file: File, facts: MediaFacts, separator: SeparateClient, signal: AbortSignal): Promise<void> {
+async function runStages(runId: number, file: File, facts: MediaFacts, signal: AbortSignal): Promise<void> {
   const store = () => useJob.getState();
+  const separator = separateClient();
   // The model loads (hash check + session) while ffmpeg decodes.
   const modelReady = abortable(separator.load({ backend: useSettings.getState().backend }), signal);
   modelReady.catch(() => {}); // awaited below; avoids an unhandled rejection if decode fails first
@@ -97,11 +97,22 @@ async function runStages(runId: number, file: File, facts: MediaFacts, separator
   store().enterStage(runId, 'decode');
   const expected = Math.ceil(facts.durationSec * MODEL_SAMPLE_RATE);
   let sink: MemorySink | undefined;
-  let pushed = 0;
-  let separateStarted = false;
+  let stage: SeparateStage | undefined;
 
-  const write = (blocks: Awaited<ReturnType<SeparateClient['push']>>) => {
-    for (const b of blocks) sink!.write(b);
+  const startSeparating = async (): Promise<SeparateStage> => {
+    const model = await modelReady;
+    store().setModel(runId, model);
+    store().progress(runId, 'decode', 1);
+    store().enterStage(runId, 'separate');
+    const s = new MemorySink(model.sources, expected);
+    sink = s;
+    return separateStage({
+      client: separator,
+      totalSamples: expected,
+      sink: (block) => s.write(block),
+      onProgress: (p) => store().progress(runId, 'separate', p.fraction),
+      signal,
+    });
   };
 
   const { totalSamples } = await abortable(
@@ -109,32 +120,18 @@ async function runStages(runId: number, file: File, facts: MediaFacts, separator
       file,
       facts,
       async (chunk) => {
-        const model = await modelReady;
-        if (!sink) {
-          store().setModel(runId, model);
-          sink = new MemorySink(model.sources, expected);
-        }
-        if (!separateStarted) {
-          separateStarted = true;
-          store().progress(runId, 'decode', 1);
-          store().enterStage(runId, 'separate');
-        }
-        pushed += chunk.samples.length;
-        write(await abortable(separator.push(chunk), signal));
-        store().progress(runId, 'separate', Math.min(0.99, pushed / Math.max(expected, pushed)));
+        stage ??= await startSeparating();
+        await stage.push(chunk);
       },
       (fraction) => store().progress(runId, 'decode', fraction),
     ),
     signal,
   );
-  if (totalSamples === 0) throw new VoxError('file-no-audio', 'The audio track contains no samples.');
-  if (!sink) throw new VoxError('decode-failed', 'The decoder produced no audio.');
-  write(await abortable(separator.finish(), signal));
-  store().progress(runId, 'separate', 1);
+  if (!stage || !sink || totalSamples === 0) throw new VoxError('file-no-audio', 'The audio track contains no samples.');
+  await stage.finish();
 
   store().enterStage(runId, 'finish');
-  const tracks = sink.close(totalSamples);
-  store().finish(runId, tracks);
+  store().finish(runId, sink.close(totalSamples));
 }
 
 /** Called by Cancel (button or Escape). */

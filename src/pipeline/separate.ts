@@ -3,6 +3,7 @@
  * as samples finalized / total. Thin: the work is in features/separate.
  */
 import { VoxError } from '../lib/errors';
+import { abortable } from '../lib/abortable';
 import type { SeparateClient } from '../features/separate/client';
 import type { PcmChunk, ProgressFn, SeparatedBlock } from './types';
 
@@ -23,15 +24,7 @@ export interface SeparateStage {
   finish(): Promise<number>;
 }
 
-function cancellable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(new VoxError('cancelled'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new VoxError('cancelled'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
+const cancellable = <T>(p: Promise<T>, signal?: AbortSignal): Promise<T> => (signal ? abortable(p, signal) : p);
 
 export function separateStage(opts: SeparateStageOptions): SeparateStage {
   const { client, sink, onProgress, signal } = opts;
