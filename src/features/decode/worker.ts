@@ -41,6 +41,7 @@ import {
   type DecodeEngineInfo,
   type DecodeWorkerApi,
 } from './shared';
+import { Chunker } from './chunker';
 import { blobReader, findTruncation } from './structure';
 
 const abs = (u: string) => new URL(u, self.location.href).href;
@@ -347,7 +348,34 @@ async function decode(
 ): Promise<{ totalSamples: number }> {
   // Progress is advisory: a page that fails to take it must not fail the decode.
   const report = (f: number) => void Promise.resolve(onProgress(f)).catch(() => {});
-  const pcm = await engine.exclusive(async () => {
+  const chunker = new Chunker();
+  const send = async (chunks: PcmChunk[]) => {
+    // Each chunk owns its buffer, so it is moved to the page, not copied.
+    for (const c of chunks) await onChunk(Comlink.transfer(c, [c.samples.buffer]));
+  };
+
+  // One segment, the whole file, for now. Hour-long media will decode a
+  // sequence of time ranges here, each pushed through the same chunker.
+  const pcm = await decodeSegment(file, facts, (f) => report(f * 0.95));
+  const runs = Math.ceil(pcm.length / CHUNK_SAMPLES);
+  for (let i = 0; i < runs; i++) {
+    await send(chunker.push(pcm.subarray(i * CHUNK_SAMPLES, (i + 1) * CHUNK_SAMPLES)));
+    report(0.95 + (0.05 * (i + 1)) / runs);
+  }
+  await send(chunker.flush());
+
+  const totalSamples = chunker.emitted;
+  if (totalSamples === 0) throw new VoxError('file-corrupt', 'Its audio track decoded to no samples.');
+  report(1);
+  return { totalSamples };
+}
+
+/**
+ * Runs ffmpeg once over the file's first audio stream and returns it as 16 kHz
+ * mono float32. `onProgress` gets 0..1 of the stated duration.
+ */
+function decodeSegment(file: File, facts: MediaFacts, onProgress: (fraction: number) => void): Promise<Float32Array> {
+  return engine.exclusive(async () => {
     const input = await engine.mount(file);
     const out = '/decoded.f32';
     try {
@@ -364,11 +392,11 @@ async function decode(
           // INT64_MAX left by the previous run; reports are kept monotonic.
           const now = performance.now();
           if (!(total > 0) || !(time >= 0 && time < 1e15) || now - lastSent < 100) return;
-          const f = Math.min(0.95, (time / 1e6 / total) * 0.95);
+          const f = Math.min(1, time / 1e6 / total);
           if (f <= reported) return;
           lastSent = now;
           reported = f;
-          report(f);
+          onProgress(f);
         },
       );
       if (run.ret !== 0) throw classifyFailure(run.log, facts.container);
@@ -376,24 +404,13 @@ async function decode(
       const bytes = (await engine.readAndDelete(out)) as Uint8Array;
       const damage = damageInLog(run.log, bytes.byteLength / 4 / DECODE_SAMPLE_RATE, facts.durationSec);
       if (damage) throw damage;
-      return bytes;
+      const n = Math.floor(bytes.byteLength / 4);
+      return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(bytes.slice(0, n * 4).buffer);
     } finally {
       await engine.deleteQuietly(out);
       await engine.unmount();
     }
   });
-
-  const totalSamples = Math.floor(pcm.byteLength / 4);
-  if (totalSamples === 0) throw new VoxError('file-corrupt', 'Its audio track decoded to no samples.');
-  const samples =
-    pcm.byteOffset % 4 === 0 ? new Float32Array(pcm.buffer, pcm.byteOffset, totalSamples) : new Float32Array(pcm.slice(0, totalSamples * 4).buffer);
-  for (let start = 0; start < totalSamples; start += CHUNK_SAMPLES) {
-    // Each chunk gets its own buffer so it can be transferred (moved, not copied) to the page.
-    const chunk: PcmChunk = { start, samples: samples.slice(start, Math.min(totalSamples, start + CHUNK_SAMPLES)) };
-    await onChunk(Comlink.transfer(chunk, [chunk.samples.buffer]));
-    report(0.95 + 0.05 * Math.min(1, (start + CHUNK_SAMPLES) / totalSamples));
-  }
-  return { totalSamples };
 }
 
 /** Every exposed call throws errors that survive comlink (see encodeForWorkerBoundary). */
