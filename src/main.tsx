@@ -14,7 +14,10 @@ window.addEventListener('unhandledrejection', (e) => {
 });
 
 if ('serviceWorker' in navigator && import.meta.env.PROD) {
-  void new Workbox(`${import.meta.env.BASE_URL}sw.js`, { scope: import.meta.env.BASE_URL }).register();
+  // Without a service worker (blocked by policy, private mode) the app still works, only not offline.
+  new Workbox(`${import.meta.env.BASE_URL}sw.js`, { scope: import.meta.env.BASE_URL }).register().catch((e: unknown) => {
+    console.warn('Offline use is unavailable: the service worker could not be registered.', e);
+  });
 }
 
 createRoot(document.getElementById('root')!).render(

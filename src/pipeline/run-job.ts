@@ -115,18 +115,26 @@ async function runStages(runId: number, file: File, facts: MediaFacts, signal: A
     });
   };
 
-  const { totalSamples } = await abortable(
-    decodeClient().decode(
-      file,
-      facts,
-      async (chunk) => {
+  // A failure inside the chunk callback (model refused, separation failed) reaches
+  // us through the decode worker, which only knows it as "decode failed": keep the original.
+  let downstreamError: unknown;
+  const decoding = decodeClient().decode(
+    file,
+    facts,
+    async (chunk) => {
+      try {
         stage ??= await startSeparating();
         await stage.push(chunk);
-      },
-      (fraction) => store().progress(runId, 'decode', fraction),
-    ),
-    signal,
+      } catch (e) {
+        downstreamError ??= e;
+        throw e;
+      }
+    },
+    (fraction) => store().progress(runId, 'decode', fraction),
   );
+  const { totalSamples } = await abortable(decoding, signal).catch((e: unknown) => {
+    throw downstreamError ?? e;
+  });
   if (!stage || !sink || totalSamples === 0) throw new VoxError('file-no-audio', 'The audio track contains no samples.');
   await stage.finish();
 
