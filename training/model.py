@@ -81,6 +81,18 @@ class IntraLayer(nn.Module):
         return x + self.ffn(self.ln2(x))
 
 
+# WebGPU kernels bind one storage buffer per Concat input, and devices may
+# allow only 8 per stage: ONNX Concat nodes must stay at <= 7 inputs.
+MAX_CONCAT_INPUTS = 6
+
+
+def window_stack(xp, c, w):
+    """[N, C+W-1, ...] -> [N, C, W, ...]: the W shifted views, stacked in small groups."""
+    views = [xp[:, i:i + c].unsqueeze(2) for i in range(w)]
+    groups = [torch.cat(views[i:i + MAX_CONCAT_INPUTS], dim=2) for i in range(0, w, MAX_CONCAT_INPUTS)]
+    return groups[0] if len(groups) == 1 else torch.cat(groups, dim=2)
+
+
 class InterLayer(nn.Module):
     """Pre-LN transformer layer over the chunk axis, attention limited to +-R chunks."""
 
@@ -104,9 +116,9 @@ class InterLayer(nn.Module):
         kp = F.pad(kk, (0, 0, 0, 0, r, r))
         vp = F.pad(v, (0, 0, 0, 0, r, r))
         valid = F.pad(torch.ones_like(q[:1, :, :1, :1]), (0, 0, 0, 0, r, r))  # [1, C+2R, 1, 1]
-        kw = torch.stack([kp[:, i:i + c] for i in range(w)], dim=2)  # [N, C, W, h, dh]
-        vw = torch.stack([vp[:, i:i + c] for i in range(w)], dim=2)
-        mw = torch.stack([valid[:, i:i + c] for i in range(w)], dim=2)  # [1, C, W, 1, 1]
+        kw = window_stack(kp, c, w)  # [N, C, W, h, dh]
+        vw = window_stack(vp, c, w)
+        mw = window_stack(valid, c, w)  # [1, C, W, 1, 1]
         s = (q.unsqueeze(2) * kw).sum(-1) * (1.0 / math.sqrt(d // h))  # [N, C, W, h]
         s = s + self.rel + (mw.squeeze(-1) - 1.0) * 1e4
         a = torch.softmax(s, dim=2)
