@@ -20,9 +20,10 @@ def snr_thr(est, ref, tau=1e-3):
     return 10 * torch.log10(r / (e + tau * r + EPS) + EPS)
 
 
-def silence(est, mix):
-    """Output energy relative to the mixture, in dB, floored at -40 dB."""
-    return 10 * torch.log10((est * est).sum(-1) / ((mix * mix).sum(-1) + EPS) + 1e-4)
+def silence(est, mix, floor_db=-30.0):
+    """Output energy relative to the mixture, in dB, softly floored at floor_db (bounded reward, so that
+    silencing an output never outweighs separating: run 0 with a -40 dB floor killed the background output)."""
+    return 10 * torch.log10((est * est).sum(-1) / ((mix * mix).sum(-1) + EPS) + 10 ** (floor_db / 10))
 
 
 def separation_loss(est, ref, mix, bg_weight=0.5, scale_weight=0.1):

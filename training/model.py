@@ -9,7 +9,7 @@ mixture [B, T] -> sources [B, S, T]   (S = 3: speaker A, speaker B, background)
 * dual-path blocks: intra-chunk self-attention (chunks of K frames) then inter-chunk
   attention restricted to a sliding window of +-R chunks (relative-position bias), so the
   cost is linear in the input length (no attention over all frames of a long input)
-* masks: ReLU(Linear(d -> S*N)) applied to the encoder output
+* masks: sigmoid(Linear(d -> S*N)) applied to the encoder output
 """
 import math
 
@@ -18,7 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 DEFAULT_CONFIG = {
-    "arch": "voxsplit-dptnet/1",
+    "arch": "voxsplit-dptnet/2",
     "n_src": 3,
     "enc_kernel": 256,   # samples (16 ms)
     "enc_dim": 256,
@@ -28,6 +28,7 @@ DEFAULT_CONFIG = {
     "n_blocks": 4,
     "chunk": 50,         # frames per chunk
     "inter_radius": 8,   # chunks either side seen by inter-chunk attention
+    "mask": "sigmoid",   # sigmoid masks: ReLU masks died on the background output in run 0
 }
 
 CONFIG_KEYS = tuple(DEFAULT_CONFIG.keys())
@@ -161,7 +162,8 @@ class Separator(nn.Module):
             z = intra(z.reshape(B * nc, K, d)).reshape(B, nc, K, d)
             z = inter(z.transpose(1, 2).reshape(B * K, nc, d)).reshape(B, K, nc, d).transpose(1, 2)
         z = z.reshape(B, nc * K, d)[:, :Fr]
-        m = F.relu(self.mask(self.out_norm(z)))  # [B, F, S*N]
+        m = self.mask(self.out_norm(z))  # [B, F, S*N]
+        m = torch.sigmoid(m) if self.config["mask"] == "sigmoid" else F.relu(m)
         m = m.reshape(B, Fr, S, N).permute(0, 2, 3, 1)  # [B, S, N, F]
         y = (m * e.unsqueeze(1)).reshape(B * S, N, Fr)
         out = self.decoder(y).reshape(B, S, -1)
