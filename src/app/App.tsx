@@ -9,10 +9,14 @@ import { Results } from './Results';
 import { RunInfo } from './RunInfo';
 import { SettingsPanel } from './SettingsPanel';
 import { OfflineBadge } from './OfflineBadge';
+import { sweepStaleJobs } from '../features/storage/client';
 
 export function App() {
-  const { phase, facts, error, tracks, model, stages, file } = useJob();
+  const { phase, facts, error, tracks, storage, model, stages, file } = useJob();
   const running = RUNNING_PHASES.includes(phase);
+
+  // Job folders left by a tab that closed or crashed mid-job are never resumed: delete them.
+  useEffect(() => void sweepStaleJobs(), []);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -50,7 +54,7 @@ export function App() {
           </p>
         )}
         {phase === 'failed' && error && <ErrorPanel error={error} />}
-        {phase === 'done' && tracks && facts && <Results tracks={tracks} inputName={facts.fileName} originalRate={facts.sampleRate} />}
+        {phase === 'done' && tracks && storage && facts && <Results tracks={tracks} storage={storage} inputName={facts.fileName} originalRate={facts.sampleRate} />}
         {phase === 'done' && model && <RunInfo model={model} stages={stages} />}
       </main>
       <footer className="muted">

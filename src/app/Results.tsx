@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { SeparatedTrack } from '../pipeline/sinks/memory-sink';
+import type { SeparatedTrack, TrackStorage } from '../pipeline/sinks/track-sink';
 import { exportAll, exportTrack, saveFile } from '../pipeline/export';
 import { Mixer } from './playback/mixer';
 import { Waveform } from './Waveform';
@@ -10,8 +10,9 @@ import { ErrorPanel } from './ErrorPanel';
 
 const COLORS = ['#4cc9f0', '#f72585', '#90be6d', '#f8961e', '#b5179e'];
 
-export function Results({ tracks, inputName, originalRate }: { tracks: SeparatedTrack[]; inputName: string; originalRate: number }) {
+export function Results({ tracks, storage, inputName, originalRate }: { tracks: SeparatedTrack[]; storage: TrackStorage; inputName: string; originalRate: number }) {
   const [time, setTime] = useState(0);
+  const [spreadMs, setSpreadMs] = useState(0);
   const [playing, setPlaying] = useState(false);
   const [muted, setMuted] = useState(() => tracks.map(() => false));
   const [solo, setSolo] = useState<number | null>(null);
@@ -25,6 +26,7 @@ export function Results({ tracks, inputName, originalRate }: { tracks: Separated
       new Mixer(tracks, (s) => {
         setTime(s.time);
         setPlaying(s.playing);
+        setSpreadMs(s.spreadMs);
       }),
     [tracks],
   );
@@ -70,9 +72,9 @@ export function Results({ tracks, inputName, originalRate }: { tracks: Separated
   });
 
   return (
-    <section className="results" data-testid="results">
+    <section className="results" data-testid="results" data-storage={storage.kind} data-job={storage.jobId ?? ''}>
       <h2>Separated tracks</h2>
-      <div className="mix-bar">
+      <div className="mix-bar" data-sync-spread-ms={spreadMs}>
         <button type="button" className="primary" onClick={toggleMix} aria-pressed={playing && solo === null} data-testid="mix-play" aria-keyshortcuts="Space">
           {playing && solo === null ? 'Pause mix' : 'Play mix'}
         </button>
@@ -82,12 +84,17 @@ export function Results({ tracks, inputName, originalRate }: { tracks: Separated
         <button
           type="button"
           disabled={busy !== null}
-          onClick={() => download('all', () => exportAll(tracks, inputName, rate))}
+          onClick={() => download('all', () => exportAll(tracks, storage, inputName, rate))}
           data-testid="download-all"
         >
           {busy === 'all' ? 'Preparing zip…' : 'Download all (zip)'}
         </button>
       </div>
+      {storage.note && (
+        <p className="muted" role="note" data-testid="storage-note">
+          {storage.note}
+        </p>
+      )}
       {error && <ErrorPanel error={error} />}
       <ul className="tracks">
         {tracks.map((t, i) => (
@@ -112,14 +119,14 @@ export function Results({ tracks, inputName, originalRate }: { tracks: Separated
               <button
                 type="button"
                 disabled={busy !== null}
-                onClick={() => download(t.source.id, () => exportTrack(t, inputName, rate))}
+                onClick={() => download(t.source.id, () => exportTrack(t, storage, inputName, rate))}
                 data-testid={`download-${t.source.id}`}
                 aria-label={`Download ${t.source.label} as WAV`}
               >
                 {busy === t.source.id ? 'Preparing…' : 'Download WAV'}
               </button>
             </div>
-            <Waveform samples={t.samples} duration={mixer.duration} time={time} onSeek={(s) => mixer.seek(s)} color={audible[i] ? COLORS[i % COLORS.length] : '#4a5561'} />
+            <Waveform peaks={t.peaks.data} duration={mixer.duration} time={time} onSeek={(s) => mixer.seek(s)} color={audible[i] ? COLORS[i % COLORS.length] : '#4a5561'} />
           </li>
         ))}
       </ul>

@@ -1,9 +1,11 @@
 import { useEffect, useRef } from 'react';
 import WaveSurfer from 'wavesurfer.js';
-import { peaks } from './playback/peaks';
 
-/** A waveform drawn from precomputed peaks; clicking it seeks the shared mixer. */
-export function Waveform({ samples, duration, time, onSeek, color }: { samples: Float32Array; duration: number; time: number; onSeek(t: number): void; color: string }) {
+/**
+ * A waveform drawn from peaks computed while the track was written (the
+ * samples themselves are on disk); clicking it seeks the shared mixer.
+ */
+export function Waveform({ peaks, duration, time, onSeek, color }: { peaks: Float32Array; duration: number; time: number; onSeek(t: number): void; color: string }) {
   const el = useRef<HTMLDivElement>(null);
   const ws = useRef<WaveSurfer>(null);
   const seek = useRef(onSeek);
@@ -18,7 +20,7 @@ export function Waveform({ samples, duration, time, onSeek, color }: { samples: 
       cursorColor: '#ffd166',
       barWidth: 2,
       barGap: 1,
-      peaks: [peaks(samples, 2000)],
+      peaks: [peaks],
       duration,
       interact: true,
       // Quiet tracks (a near-empty background) would otherwise draw as a flat line.
@@ -27,11 +29,11 @@ export function Waveform({ samples, duration, time, onSeek, color }: { samples: 
     w.on('interaction', (t) => seek.current(t));
     ws.current = w;
     return () => w.destroy();
-  }, [samples, duration, color]);
+  }, [peaks, duration, color]);
 
   useEffect(() => {
     ws.current?.setTime(time);
   }, [time]);
 
-  return <div ref={el} className="waveform" />;
+  return <div ref={el} className="waveform" data-testid="waveform" />;
 }

@@ -11,13 +11,16 @@ import { MODEL_SAMPLE_RATE } from '../lib/limits';
 import { useJob } from '../store/job';
 import { useSettings } from '../store/settings';
 import { probeStage } from './probe';
-import { MemorySink } from './sinks/memory-sink';
+import { openTrackSink } from './sinks/open';
+import type { TrackSink } from './sinks/track-sink';
 import { separateStage, type SeparateStage } from './separate';
 import type { MediaFacts } from './types';
 
 let decoder: DecodeClient | undefined;
 let separator: SeparateClient | undefined;
 let active: AbortController | undefined;
+/** The sink of the running job, or of the results on screen: its files live until the next job, a new file, cancel or failure. */
+let jobSink: TrackSink | undefined;
 
 /** Workers are kept between jobs (wasm takes a while to compile, the model to verify) unless a cancel killed them. */
 function decodeClient(): DecodeClient {
@@ -30,8 +33,16 @@ function separateClient(): SeparateClient {
   return separator;
 }
 
+/** Deletes the current tracks (their OPFS folder) and frees what they hold. */
+function releaseTracks(): void {
+  const s = jobSink;
+  jobSink = undefined;
+  void s?.discard();
+}
+
 function begin(): AbortController {
   cancelActive();
+  releaseTracks();
   active = new AbortController();
   return active;
 }
@@ -40,6 +51,7 @@ function cancelActive(): boolean {
   if (!active) return false;
   active.abort();
   active = undefined;
+  releaseTracks();
   // Terminating is the only way to stop wasm mid-call, and it frees its memory at once.
   decoder?.dispose();
   decoder = undefined;
@@ -80,6 +92,7 @@ export async function separate(): Promise<void> {
       // A job that failed halfway leaves the separator mid-stream: start the next one clean.
       separator?.dispose();
       separator = undefined;
+      releaseTracks();
       useJob.getState().fail(runId, toVoxError(e, 'separation-failed'));
     }
   } finally {
@@ -96,7 +109,7 @@ async function runStages(runId: number, file: File, facts: MediaFacts, signal: A
 
   store().enterStage(runId, 'decode');
   const expected = Math.ceil(facts.durationSec * MODEL_SAMPLE_RATE);
-  let sink: MemorySink | undefined;
+  let sink: TrackSink | undefined;
   let stage: SeparateStage | undefined;
 
   const startSeparating = async (): Promise<SeparateStage> => {
@@ -104,8 +117,13 @@ async function runStages(runId: number, file: File, facts: MediaFacts, signal: A
     store().setModel(runId, model);
     store().progress(runId, 'decode', 1);
     store().enterStage(runId, 'separate');
-    const s = new MemorySink(model.sources, expected);
-    sink = s;
+    const s = await openTrackSink(model.sources, expected);
+    if (signal.aborted) {
+      // Cancelled while the files were being made: nobody else will delete them.
+      void s.discard();
+      throw new VoxError('cancelled');
+    }
+    sink = jobSink = s;
     return separateStage({
       client: separator,
       totalSamples: expected,
@@ -139,7 +157,7 @@ async function runStages(runId: number, file: File, facts: MediaFacts, signal: A
   await stage.finish();
 
   store().enterStage(runId, 'finish');
-  store().finish(runId, sink.close(totalSamples));
+  store().finish(runId, await sink.close(totalSamples), sink.storage);
 }
 
 /** Called by Cancel (button or Escape). */

@@ -7,7 +7,7 @@ import { create } from 'zustand';
 import type { VoxError } from '../lib/errors';
 import type { MediaFacts, StageName } from '../pipeline/types';
 import type { ModelInfo } from '../features/separate/client';
-import type { SeparatedTrack } from '../pipeline/sinks/memory-sink';
+import type { SeparatedTrack, TrackStorage } from '../pipeline/sinks/track-sink';
 
 export type JobPhase = 'idle' | 'probing' | 'ready' | 'decoding' | 'separating' | 'finishing' | 'done' | 'failed' | 'cancelled';
 
@@ -27,6 +27,8 @@ export interface JobState {
   stages: Partial<Record<StageName, StageClock>>;
   model?: ModelInfo;
   tracks?: SeparatedTrack[];
+  /** Where the tracks are (OPFS job folder or memory). */
+  storage?: TrackStorage;
   /** Increments per started job so late events from a cancelled job are ignored. */
   runId: number;
 }
@@ -39,7 +41,7 @@ interface JobActions {
   enterStage(runId: number, stage: StageName): void;
   progress(runId: number, stage: StageName, fraction: number): void;
   setModel(runId: number, model: ModelInfo): void;
-  finish(runId: number, tracks: SeparatedTrack[]): void;
+  finish(runId: number, tracks: SeparatedTrack[], storage: TrackStorage): void;
   fail(runId: number, error: VoxError): void;
   cancel(): void;
 }
@@ -78,7 +80,7 @@ export const useJob = create<JobState & JobActions>()((set, get) => {
       guarded(runId, (s) => ({ facts, phase: 'ready', stages: closeRunningStages(s.stages) })),
     startRun: () => {
       const runId = get().runId + 1;
-      set((s) => ({ runId, phase: 'decoding', error: undefined, tracks: undefined, model: undefined, stages: { probe: s.stages.probe } }));
+      set((s) => ({ runId, phase: 'decoding', error: undefined, tracks: undefined, storage: undefined, model: undefined, stages: { probe: s.stages.probe } }));
       return runId;
     },
     enterStage: (runId, stage) =>
@@ -93,7 +95,7 @@ export const useJob = create<JobState & JobActions>()((set, get) => {
         return { stages: { ...s.stages, [stage]: { ...clock, fraction: Math.min(1, Math.max(clock.fraction, fraction)) } } };
       }),
     setModel: (runId, model) => guarded(runId, () => ({ model })),
-    finish: (runId, tracks) => guarded(runId, (s) => ({ phase: 'done', tracks, stages: closeRunningStages(s.stages) })),
+    finish: (runId, tracks, storage) => guarded(runId, (s) => ({ phase: 'done', tracks, storage, stages: closeRunningStages(s.stages) })),
     fail: (runId, error) => guarded(runId, (s) => ({ phase: 'failed', error, stages: closeRunningStages(s.stages) })),
     cancel: () => set((s) => ({ runId: s.runId + 1, phase: s.facts ? 'cancelled' : 'idle', stages: closeRunningStages(s.stages) })),
   };
