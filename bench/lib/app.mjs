@@ -1,0 +1,266 @@
+/**
+ * The real app, built with its own config (vite.config.ts, service worker
+ * included) into bench/.app-dist and driven through its UI (data-testid hooks):
+ * cold start to first result, first-visit transfer, offline start, and the
+ * whole pipeline (decode → separate → finish) on generated files.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { browserPid, launch, withTimeout } from './browser.mjs';
+import { treeSampler } from './proc.mjs';
+import { startCountingProxy, startPreview, viteBuild } from './servers.mjs';
+
+export const APP_PORT = 4273;
+export const PROXY_PORT = 4272;
+const APP_DIST = 'bench/.app-dist';
+const COMPRESS_CACHE = path.resolve('bench/.cache/compress.json');
+
+export function buildApp() {
+  return viteBuild(['--outDir', APP_DIST, '--emptyOutDir'], 'app');
+}
+
+/** gzip -9 and brotli (quality 9; quality 11 would be a few % smaller and takes minutes) sizes of a built file, cached by content hash. */
+function compressedSizes(file, cache) {
+  const bytes = readFileSync(file);
+  const key = createHash('sha1').update(bytes).digest('hex');
+  if (!cache[key]) {
+    cache[key] = {
+      raw: bytes.length,
+      gzip: zlib.gzipSync(bytes, { level: 9 }).length,
+      brotli: zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }).length,
+    };
+  }
+  return cache[key];
+}
+
+function kindOf(p) {
+  if (/ffmpeg-core.*\.wasm$/.test(p)) return 'ffmpeg wasm';
+  if (/ort-wasm.*\.wasm$/.test(p)) return 'onnxruntime wasm';
+  if (/\.onnx$/.test(p)) return 'model';
+  if (/\.m?js$/.test(p)) return 'js';
+  return 'other';
+}
+
+function summariseTransfer(log) {
+  const cache = existsSync(COMPRESS_CACHE) ? JSON.parse(readFileSync(COMPRESS_CACHE, 'utf8')) : {};
+  const byPath = new Map();
+  for (const e of log) {
+    const p = e.url.split('?')[0];
+    const cur = byPath.get(p) ?? { path: p, requests: 0, wireBytes: 0, encodings: new Set(), statuses: new Set() };
+    cur.requests++;
+    cur.wireBytes += e.bodyBytes + e.headerBytes;
+    cur.encodings.add(e.encoding ?? 'identity');
+    cur.statuses.add(e.status);
+    byPath.set(p, cur);
+  }
+  const files = [];
+  let wire = 0;
+  let raw = 0;
+  let gzip = 0;
+  let brotli = 0;
+  let duplicateWire = 0;
+  const byKind = {};
+  for (const f of byPath.values()) {
+    const local = path.join(APP_DIST, f.path === '/' ? 'index.html' : f.path.replace(/^\//, ''));
+    const sizes = existsSync(local) && statSync(local).isFile() ? compressedSizes(local, cache) : null;
+    const row = { path: f.path, kind: kindOf(f.path), requests: f.requests, wireBytes: f.wireBytes, encodings: [...f.encodings], statuses: [...f.statuses], raw: sizes?.raw ?? null, gzip: sizes?.gzip ?? null, brotli: sizes?.brotli ?? null };
+    files.push(row);
+    wire += f.wireBytes;
+    if (f.requests > 1) duplicateWire += f.wireBytes - f.wireBytes / f.requests;
+    if (sizes) {
+      raw += sizes.raw;
+      gzip += sizes.gzip;
+      brotli += sizes.brotli;
+    }
+    const k = (byKind[row.kind] ??= { wireBytes: 0, raw: 0, brotli: 0, files: 0 });
+    k.wireBytes += f.wireBytes;
+    k.raw += sizes?.raw ?? 0;
+    k.brotli += sizes?.brotli ?? 0;
+    k.files++;
+  }
+  mkdirSync(path.dirname(COMPRESS_CACHE), { recursive: true });
+  writeFileSync(COMPRESS_CACHE, JSON.stringify(cache));
+  files.sort((a, b) => b.wireBytes - a.wireBytes);
+  return {
+    requests: log.length,
+    uniqueFiles: files.length,
+    wireBytes: wire,
+    duplicateWireBytes: Math.round(duplicateWire),
+    uniqueRawBytes: raw,
+    uniqueGzip9Bytes: gzip,
+    uniqueBrotli9Bytes: brotli,
+    compressedByServer: files.filter((f) => f.encodings.some((e) => e !== 'identity')).map((f) => `${f.path} (${f.encodings.join(',')})`),
+    byKind,
+    largest: files.slice(0, 12),
+  };
+}
+
+async function stageTimings(page) {
+  const text = (await page.getByTestId('timings').textContent()) ?? '';
+  const out = {};
+  for (const m of text.matchAll(/(\w+) ([\d.]+) s/g)) out[m[1]] = Number(m[2]) * 1000;
+  return out;
+}
+
+/** Polls the page's own memory figures while a run goes on (CDP metrics for the main thread; measureUserAgentSpecificMemory for page + workers). */
+function pageMemoryPoller(page, cdp, everyMs = 3000) {
+  let stopped = false;
+  const peak = { jsHeapUsedBytes: 0, uaMemoryBytes: 0, uaMemoryError: null, samples: 0 };
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const { metrics } = await cdp.send('Performance.getMetrics');
+        const used = metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0;
+        peak.jsHeapUsedBytes = Math.max(peak.jsHeapUsedBytes, used);
+        const ua = await withTimeout(
+          // eslint-disable-next-line no-undef
+          page.evaluate(() => (performance.measureUserAgentSpecificMemory ? performance.measureUserAgentSpecificMemory().then((m) => m.bytes) : null)),
+          10_000,
+          'measureUserAgentSpecificMemory',
+        );
+        if (typeof ua === 'number') peak.uaMemoryBytes = Math.max(peak.uaMemoryBytes, ua);
+        peak.samples++;
+      } catch (e) {
+        peak.uaMemoryError = String(e.message ?? e).slice(0, 200);
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return peak;
+    },
+  };
+}
+
+async function pipelineRun(context, url, input, log) {
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  try {
+    await page.goto(url);
+    await page.getByTestId('file-input').waitFor({ state: 'attached', timeout: 60_000 });
+    const sampler = treeSampler(browserPid(), 300);
+    const poller = pageMemoryPoller(page, cdp);
+    const p0 = Date.now();
+    await page.getByTestId('file-input').setInputFiles(input.file);
+    await page.getByTestId('separate').waitFor({ state: 'visible', timeout: 5 * 60_000 });
+    const probeMs = Date.now() - p0;
+    const t0 = Date.now();
+    await page.getByTestId('separate').click();
+    const outcome = await Promise.race([
+      page.getByTestId('results').waitFor({ state: 'visible', timeout: 40 * 60_000 }).then(() => 'done'),
+      page.getByTestId('error').waitFor({ state: 'visible', timeout: 40 * 60_000 }).then(() => 'failed'),
+    ]);
+    const pipelineMs = Date.now() - t0;
+    const memory = await poller.stop();
+    const processMemory = sampler.stop();
+    if (outcome === 'failed') {
+      const err = await page.getByTestId('error').textContent();
+      return { ok: false, error: err?.slice(0, 500), pipelineMs, processMemory };
+    }
+    const timings = await stageTimings(page);
+    const backend = await page.getByTestId('backend').textContent();
+    const r = {
+      ok: true,
+      kind: input.kind,
+      minutes: input.minutes,
+      seconds: input.seconds,
+      bytes: statSync(input.file).size,
+      probeMs,
+      pipelineMs,
+      rtf: pipelineMs / 1000 / input.seconds,
+      stagesMs: timings,
+      backend,
+      memory: { ...memory, measureUserAgentSpecificMemoryNote: 'counts a SharedArrayBuffer once per worker that holds it (ffmpeg core-mt pthreads): not a sum to trust while ffmpeg-mt is alive' },
+      processMemory,
+    };
+    log(`  app ${input.kind} ${input.minutes} min: ${(pipelineMs / 1000).toFixed(1)} s (RTF ${r.rtf.toFixed(3)}), ${JSON.stringify(timings)}, peak PSS +${processMemory.growthPssMiB} MiB`);
+    return r;
+  } finally {
+    await cdp.detach().catch(() => {});
+    await page.close();
+  }
+}
+
+export async function appBenchmarks({ pipelineInputs, coldInput, log }) {
+  const out = { buildMs: null, coldStart: null, transfer: null, offlineStart: null, pipeline: [], errors: [] };
+  log('building the app (vite build, its own config) into bench/.app-dist …');
+  out.buildMs = buildApp();
+  const preview = await startPreview({ port: APP_PORT, args: ['--outDir', APP_DIST] });
+  const proxy = await startCountingProxy(PROXY_PORT, `localhost:${APP_PORT}`);
+  let browser;
+  try {
+    browser = await launch([`--proxy-server=http://127.0.0.1:${PROXY_PORT}`, '--proxy-bypass-list=<-loopback>']);
+    const context = await browser.newContext(); // a fresh profile: empty HTTP cache, no service worker
+    const page = await context.newPage();
+    const url = preview.url + '/';
+
+    // 1. Cold start: first navigation on a fresh profile, straight to a first result (1-min file).
+    log('app: cold start (fresh profile) → first result …');
+    const t0 = Date.now();
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    await page.getByTestId('file-input').waitFor({ state: 'attached', timeout: 120_000 });
+    await page.getByRole('heading', { name: 'VoxSplit' }).waitFor({ timeout: 120_000 });
+    const interactiveMs = Date.now() - t0;
+    await page.getByTestId('file-input').setInputFiles(coldInput.file);
+    await page.getByTestId('separate').waitFor({ state: 'visible', timeout: 5 * 60_000 });
+    const factsMs = Date.now() - t0;
+    await page.getByTestId('separate').click();
+    await page.getByTestId('results').waitFor({ state: 'visible', timeout: 20 * 60_000 });
+    const firstResultMs = Date.now() - t0;
+    out.coldStart = { input: path.basename(coldInput.file), seconds: coldInput.seconds, interactiveMs, factsMs, firstResultMs, stagesMs: await stageTimings(page), backend: await page.getByTestId('backend').textContent() };
+    log(`  interactive ${interactiveMs} ms, facts ${factsMs} ms, first result ${firstResultMs} ms`);
+
+    // 2. First-visit transfer: everything until the service worker has precached all it lists.
+    // eslint-disable-next-line no-undef
+    await withTimeout(page.evaluate(() => navigator.serviceWorker.ready.then(() => true)), 300_000, 'service worker ready');
+    await page.locator('[data-testid=offline-badge][data-ready=true]').waitFor({ timeout: 300_000 });
+    const quiet = await proxy.idle(3000, 300_000);
+    out.transfer = { ...summariseTransfer(proxy.log), quiet, refusedNonAppRequests: proxy.refused.length, sinceFirstNavigationMs: Date.now() - t0 };
+    log(`  first visit: ${(out.transfer.wireBytes / 1e6).toFixed(1)} MB on the wire, ${(out.transfer.uniqueBrotli9Bytes / 1e6).toFixed(1)} MB if brotli-compressed`);
+
+    // 3. Offline start: network off, reload, until the app is interactive.
+    await context.setOffline(true);
+    const before = proxy.log.length;
+    const o0 = Date.now();
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await page.getByRole('heading', { name: 'VoxSplit' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('file-input').waitFor({ state: 'attached', timeout: 60_000 });
+    const offlineStartMs = Date.now() - o0;
+    // eslint-disable-next-line no-undef
+    const nav = await page.evaluate(() => {
+      const n = performance.getEntriesByType('navigation')[0];
+      return { domInteractiveMs: n?.domInteractive, domContentLoadedMs: n?.domContentLoadedEventEnd, loadMs: n?.loadEventEnd, controlled: !!navigator.serviceWorker.controller, online: navigator.onLine };
+    });
+    out.offlineStart = { offlineStartMs, ...nav, requestsThatReachedTheNetwork: proxy.log.length - before };
+    log(`  offline start ${offlineStartMs} ms (controlled by the service worker: ${nav.controlled})`);
+    await context.setOffline(false);
+    await page.close();
+
+    // 4. The whole pipeline through the UI, default settings, warm (precached) app, one fresh page per file.
+    for (const input of pipelineInputs) {
+      log(`app: pipeline ${input.kind} ${input.minutes} min …`);
+      try {
+        out.pipeline.push(await pipelineRun(context, url, input, log));
+      } catch (e) {
+        out.pipeline.push({ ok: false, kind: input.kind, minutes: input.minutes, error: String(e.message ?? e) });
+        log(`  failed: ${e.message ?? e}`);
+      }
+    }
+    await context.close();
+  } catch (e) {
+    out.errors.push(String(e.stack ?? e));
+    log(`app benchmark failed: ${e.message ?? e}`);
+  } finally {
+    await browser?.close().catch(() => {});
+    proxy.closeAll();
+    await proxy.stop();
+    preview.stop();
+  }
+  return out;
+}
