@@ -1,8 +1,10 @@
 /** How e2e tests start Debian's Chromium: every request goes through the egress proxy. */
-export const APP_PORT = 4173;
+// E2E_*_PORT let a second run (another engineer's, on the same machine) use its own ports.
+const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+export const APP_PORT = port('E2E_APP_PORT', 4173);
 /** A second server for builds we alter on purpose (the tampered-model test). */
-export const TAMPER_PORT = 4174;
-export const PROXY_PORT = 4199;
+export const TAMPER_PORT = port('E2E_TAMPER_PORT', 4174);
+export const PROXY_PORT = port('E2E_PROXY_PORT', 4199);
 
 export const ALLOWED_HOSTS = [`localhost:${APP_PORT}`, `localhost:${TAMPER_PORT}`];
 export const ALLOWED_ORIGINS = ALLOWED_HOSTS.map((h) => `http://${h}`);
