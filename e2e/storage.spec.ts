@@ -121,3 +121,23 @@ test('cancel deletes the job folder; a tab closed mid-job leaves a folder the ne
   await page.reload();
   await expect.poll(async () => jobFolders(page), { timeout: 10_000 }).toEqual([]);
 });
+
+test('without OPFS the tracks stay in memory, say so, and still play and download', async ({ page }, info) => {
+  await page.goto('/?sink=memory');
+  await openFile(page, fixture('two-voices.mp4'));
+  await expectFacts(page);
+  await separateAndWait(page);
+  await expect(page.getByTestId('results')).toHaveAttribute('data-storage', 'memory');
+  await expect(page.getByTestId('storage-note')).toContainText('memory');
+  expect(await jobFolders(page)).toEqual([]);
+  const ids = await sourceIds(page);
+  // Original rate (44.1 kHz): resampled in the storage worker into a Blob.
+  const wav = readWav16(await downloadTrack(page, ids[0], info.outputDir));
+  expect(wav.sampleRate).toBe(44100);
+  expect(Math.abs(wav.samples.length / 44100 - 8)).toBeLessThan(0.05);
+  const mix = page.getByTestId('mix-play');
+  await mix.click();
+  await expect(page.locator('.mix-bar .muted')).toContainText(/^0:0[1-9] \//, { timeout: 10_000 });
+  await mix.click();
+  await expect(mix).toHaveAttribute('aria-pressed', 'false');
+});

@@ -11,7 +11,11 @@ import { MemorySink } from './memory-sink';
 import { OpfsSink } from './opfs-sink';
 import type { TrackSink } from './track-sink';
 
+/** `?sink=memory` forces the fallback: to test it, and to compare the two sinks' memory. */
+const forcedMemory = () => typeof location !== 'undefined' && new URLSearchParams(location.search).get('sink') === 'memory';
+
 export async function openTrackSink(sources: SourceSpec[], expectedFrames: number): Promise<TrackSink> {
+  if (forcedMemory()) return new MemorySink(sources, 'The tracks are kept in memory (?sink=memory).');
   if (!(await opfsAvailable())) {
     return new MemorySink(sources, 'This browser gives the app no private file storage (OPFS), so the tracks are kept in memory: very long recordings may not fit.');
   }

@@ -17,6 +17,8 @@ export class OpfsSink implements TrackSink {
   readonly storage: TrackStorage;
   private readonly encoder: BlockEncoder;
   private discarded: Promise<void> | null = null;
+  /** What writing cost (logged at close): PCM bytes, ms converting in the page, ms until the worker had written. */
+  private readonly timing = { bytes: 0, encodeMs: 0, writeMs: 0 };
 
   private constructor(
     private readonly sources: SourceSpec[],
@@ -42,7 +44,10 @@ export class OpfsSink implements TrackSink {
   }
 
   async write(block: SeparatedBlock): Promise<void> {
+    const t0 = performance.now();
     const pcm = this.encoder.encode(block);
+    this.timing.bytes += pcm.reduce((s, p) => s + p.length, 0);
+    this.timing.encodeMs += performance.now() - t0;
     await storageCall('separation-failed', (a) =>
       a.write(
         this.jobId,
@@ -53,10 +58,16 @@ export class OpfsSink implements TrackSink {
         ),
       ),
     );
+    this.timing.writeMs += performance.now() - t0;
   }
 
   async close(totalSamples: number): Promise<SeparatedTrack[]> {
+    const t0 = performance.now();
     const files = await storageCall('separation-failed', (a) => a.close(this.jobId, totalSamples));
+    const { bytes, encodeMs, writeMs } = this.timing;
+    console.info(
+      `OPFS sink: ${(bytes / 2 ** 20).toFixed(1)} MiB in ${writeMs.toFixed(0)} ms (encoding and peaks ${encodeMs.toFixed(0)} ms of it, in the page), close ${(performance.now() - t0).toFixed(0)} ms`,
+    );
     return this.sources.map((source, i) => ({
       source,
       sampleRate: MODEL_SAMPLE_RATE,
