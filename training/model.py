@@ -29,6 +29,8 @@ DEFAULT_CONFIG = {
     "chunk": 50,         # frames per chunk
     "inter_radius": 8,   # chunks either side seen by inter-chunk attention
     "mask": "sigmoid",   # sigmoid masks: ReLU masks died on the background output in run 0
+    "frontend": "stft",  # "stft": fixed DFT kernels (sqrt-Hann, n_fft = enc_kernel), log-magnitude features,
+                         # magnitude masks, inverse via ConvTranspose1d; "learned": Conv1d encoder + ReLU
 }
 
 CONFIG_KEYS = tuple(DEFAULT_CONFIG.keys())
@@ -45,6 +47,19 @@ def make_config(**over):
     if c["d_model"] % c["n_heads"]:
         raise ValueError("d_model must be divisible by n_heads")
     return c
+
+
+def dft_kernels(n_fft):
+    """Analysis / synthesis kernels of a sqrt-periodic-Hann STFT with hop n_fft/2 (perfect reconstruction)."""
+    n = torch.arange(n_fft, dtype=torch.float64)
+    w = torch.sqrt(0.5 - 0.5 * torch.cos(2 * math.pi * n / n_fft))
+    k = torch.arange(n_fft // 2 + 1, dtype=torch.float64)[:, None]
+    ang = 2 * math.pi * k * n[None] / n_fft
+    an = torch.cat([w * torch.cos(ang), -w * torch.sin(ang)])
+    c = torch.full((n_fft // 2 + 1, 1), 2.0, dtype=torch.float64)
+    c[0] = c[-1] = 1.0
+    sy = torch.cat([c * torch.cos(ang), -c * torch.sin(ang)]) * w / n_fft
+    return an.float().unsqueeze(1), sy.float().unsqueeze(1)
 
 
 class FFN(nn.Module):
@@ -135,8 +150,17 @@ class Separator(nn.Module):
         self.config = c
         L, N, d = c["enc_kernel"], c["enc_dim"], c["d_model"]
         self.L, self.H, self.N, self.S, self.K = L, L // 2, N, c["n_src"], c["chunk"]
-        self.encoder = nn.Conv1d(1, N, L, stride=L // 2, bias=False)
-        self.decoder = nn.ConvTranspose1d(N, 1, L, stride=L // 2, bias=False)
+        self.stft = c["frontend"] == "stft"
+        if self.stft:
+            an, sy = dft_kernels(L)
+            self.register_buffer("stft_analysis", an)   # [L+2, 1, L]  (re 0..L/2, im 0..L/2)
+            self.register_buffer("stft_synthesis", sy)  # [L+2, 1, L]
+            self.nbins = L // 2 + 1
+            N = self.nbins
+            self.N = N
+        else:
+            self.encoder = nn.Conv1d(1, N, L, stride=L // 2, bias=False)
+            self.decoder = nn.ConvTranspose1d(N, 1, L, stride=L // 2, bias=False)
         self.in_norm = nn.LayerNorm(N)
         self.in_proj = nn.Linear(N, d)
         self.intra = nn.ModuleList([IntraLayer(d, c["n_heads"], c["ffn_dim"], c["chunk"]) for _ in range(c["n_blocks"])])
@@ -151,7 +175,13 @@ class Separator(nn.Module):
         rms = torch.sqrt((mixture * mixture).mean(-1, keepdim=True) + 1e-8)
         x = (mixture / rms).unsqueeze(1)
         x = F.pad(x, (H, L))  # constant padding: frames cover [0, T+H) of the padded signal
-        e = F.relu(self.encoder(x))  # [B, N, F]
+        if self.stft:
+            spec = F.conv1d(x, self.stft_analysis, stride=H)  # [B, 2*nb, F]
+            nb = self.nbins
+            re, im = spec[:, :nb], spec[:, nb:]
+            e = torch.log(torch.sqrt(re * re + im * im + 1e-10) + 1e-4)  # log-magnitude features [B, nb, F]
+        else:
+            e = F.relu(self.encoder(x))  # [B, N, F]
         Fr = e.shape[-1]
         z = self.in_proj(self.in_norm(e.transpose(1, 2)))  # [B, F, d]
         d = z.shape[-1]
@@ -165,8 +195,12 @@ class Separator(nn.Module):
         m = self.mask(self.out_norm(z))  # [B, F, S*N]
         m = torch.sigmoid(m) if self.config["mask"] == "sigmoid" else F.relu(m)
         m = m.reshape(B, Fr, S, N).permute(0, 2, 3, 1)  # [B, S, N, F]
-        y = (m * e.unsqueeze(1)).reshape(B * S, N, Fr)
-        out = self.decoder(y).reshape(B, S, -1)
+        if self.stft:
+            y = (m.unsqueeze(2) * spec.reshape(B, 1, 2, N, Fr)).reshape(B * S, 2 * N, Fr)
+            out = F.conv_transpose1d(y, self.stft_synthesis, stride=H).reshape(B, S, -1)
+        else:
+            y = (m * e.unsqueeze(1)).reshape(B * S, N, Fr)
+            out = self.decoder(y).reshape(B, S, -1)
         out = out[:, :, H:H + T]
         return out * rms.unsqueeze(1)
 
