@@ -22,7 +22,7 @@ function streamed(x: Float32Array, from: number, to: number, sizes: number[]): {
   let produced = 0;
   for (let at = 0, k = 0; at < x.length; k++) {
     const n = Math.min(sizes[k % sizes.length], x.length - at);
-    const y = r.push(x.subarray(at, at + n));
+    const y = r.push(x.subarray(at, at + n)).slice(); // a view until the next push
     parts.push(y);
     produced += y.length;
     joins.push(produced);

@@ -69,6 +69,8 @@ export class StreamResampler {
   private produced = 0;
   private pushed = 0;
   private flushed = false;
+  /** Output is written here and handed out as a view: no allocation per chunk. */
+  private out = new Float32Array(0);
 
   constructor(
     readonly fromRate: number,
@@ -115,7 +117,10 @@ export class StreamResampler {
     this.bufStart = -this.R;
   }
 
-  /** Feeds input; returns the output that is now complete (possibly empty). */
+  /**
+   * Feeds input; returns the output that is now complete (possibly empty), as a
+   * view that the next push() or flush() overwrites: use or copy it before then.
+   */
   push(input: Float32Array): Float32Array {
     if (this.flushed) throw new Error('The resampler was already flushed');
     this.append(input);
@@ -123,7 +128,7 @@ export class StreamResampler {
     return this.run(Infinity);
   }
 
-  /** Ends the input; returns the rest, so that the total is resampledLength(input frames). */
+  /** Ends the input; returns the rest (a view, like push()), so that the total is resampledLength(input frames). */
   flush(): Float32Array {
     if (this.flushed) return new Float32Array(0);
     this.flushed = true;
@@ -154,7 +159,8 @@ export class StreamResampler {
     const { K, R, L, M, table, buf, exact, P } = this;
     const end = this.bufStart + this.len; // one past the last buffered input index
     const room = Math.max(0, Math.min(limit, Math.ceil(((end - this.i) * L) / M) + 1));
-    const out = new Float32Array(room);
+    if (this.out.length < room) this.out = new Float32Array(room);
+    const out = this.out;
     let o = 0;
     let i = this.i;
     let p = this.p;
@@ -188,7 +194,7 @@ export class StreamResampler {
     this.i = i;
     this.p = p;
     this.produced += o;
-    return o === room ? out : out.subarray(0, o);
+    return out.subarray(0, o);
   }
 }
 
@@ -196,7 +202,7 @@ export class StreamResampler {
 export function resample(samples: Float32Array, fromRate: number, toRate: number, opts?: ResamplerOptions): Float32Array {
   if (fromRate === toRate) return samples;
   const r = new StreamResampler(fromRate, toRate, opts);
-  const a = r.push(samples);
+  const a = r.push(samples).slice();
   const b = r.flush();
   const out = new Float32Array(a.length + b.length);
   out.set(a);

@@ -7,7 +7,7 @@ const sine = (n: number) => Float32Array.from({ length: n }, (_, i) => 0.6 * Mat
 
 async function all(gen: AsyncGenerator<Uint8Array>): Promise<{ bytes: Uint8Array; pieces: number }> {
   const parts: Uint8Array[] = [];
-  for await (const p of gen) parts.push(p);
+  for await (const p of gen) parts.push(p.slice()); // chunks are views of a reused buffer
   const bytes = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -24,7 +24,11 @@ export function wavBytesAtRate(layout: WavLayout, toRate: number): number {
   return 44 + resampledLength(layout.frames, layout.sampleRate, toRate) * 2;
 }
 
-/** Yields the bytes of `src` (a mono 16-bit WAV) converted to `toRate`: the header, then PCM. */
+/**
+ * Yields the bytes of `src` (a mono 16-bit WAV) converted to `toRate`: the
+ * header, then PCM. Resampled chunks are views of one reused buffer, valid
+ * until the next one is asked for: write them out (or copy them) at once.
+ */
 export async function* wavAtRate(src: Blob, toRate: number, sliceBytes = SLICE_BYTES): AsyncGenerator<Uint8Array<ArrayBuffer>> {
   const layout = await wavLayoutOf(src);
   const frames = resampledLength(layout.frames, layout.sampleRate, toRate);
@@ -39,14 +43,18 @@ export async function* wavAtRate(src: Blob, toRate: number, sliceBytes = SLICE_B
   const r = new StreamResampler(layout.sampleRate, toRate);
   let made = 0;
   const scratch = new Float32Array(step / 2);
+  let pcm = new Uint8Array(0);
+  const encode = (y: Float32Array) => {
+    if (pcm.length < y.length * 2) pcm = new Uint8Array(y.length * 2);
+    made += y.length;
+    return floatToPcm16(y, pcm).subarray(0, y.length * 2);
+  };
   for (let at = layout.dataOffset; at < end; at += step) {
     const bytes = new Uint8Array(await src.slice(at, Math.min(end, at + step)).arrayBuffer());
     const y = r.push(pcm16ToFloat(bytes, scratch.subarray(0, bytes.length >> 1)));
-    made += y.length;
-    if (y.length) yield floatToPcm16(y);
+    if (y.length) yield encode(y);
   }
   const tail = r.flush();
-  made += tail.length;
-  if (tail.length) yield floatToPcm16(tail);
+  if (tail.length) yield encode(tail);
   if (made !== frames) throw new Error(`Resampling made ${made} frames, expected ${frames}`);
 }

@@ -41,21 +41,37 @@ export function wavHeader16(sampleRate: number, frames: number): Uint8Array<Arra
  */
 export function floatToPcm16(samples: Float32Array, out?: Uint8Array, at = 0): Uint8Array<ArrayBuffer> {
   const dst = (out ?? new Uint8Array(samples.length * 2)) as Uint8Array<ArrayBuffer>;
-  const v = new DataView(dst.buffer, dst.byteOffset + at, samples.length * 2);
-  for (let i = 0; i < samples.length; i++) {
-    const x = samples[i];
-    const c = x > 1 ? 1 : x < -1 ? -1 : x === x ? x : 0;
-    v.setInt16(i * 2, c < 0 ? Math.round(c * 0x8000) : Math.round(c * 0x7fff), true);
+  const offset = dst.byteOffset + at;
+  const n = samples.length;
+  if (LITTLE_ENDIAN && offset % 2 === 0) {
+    // Every browser in practice: write native int16s (3–4× faster than DataView calls).
+    const pcm = new Int16Array(dst.buffer, offset, n);
+    for (let i = 0; i < n; i++) pcm[i] = quantise(samples[i]);
+  } else {
+    const v = new DataView(dst.buffer, offset, n * 2);
+    for (let i = 0; i < n; i++) v.setInt16(i * 2, quantise(samples[i]), true);
   }
   return dst;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+function quantise(x: number): number {
+  const c = x > 1 ? 1 : x < -1 ? -1 : x === x ? x : 0;
+  return c < 0 ? Math.round(c * 0x8000) : Math.round(c * 0x7fff);
 }
 
 /** Little-endian 16-bit PCM bytes (an even number) → float samples in [-1, 1). */
 export function pcm16ToFloat(bytes: Uint8Array, out?: Float32Array): Float32Array {
   const n = bytes.length >> 1;
   const dst = out ?? new Float32Array(n);
-  const v = new DataView(bytes.buffer, bytes.byteOffset, n * 2);
-  for (let i = 0; i < n; i++) dst[i] = v.getInt16(i * 2, true) / 0x8000;
+  if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
+    const pcm = new Int16Array(bytes.buffer, bytes.byteOffset, n);
+    for (let i = 0; i < n; i++) dst[i] = pcm[i] / 0x8000;
+  } else {
+    const v = new DataView(bytes.buffer, bytes.byteOffset, n * 2);
+    for (let i = 0; i < n; i++) dst[i] = v.getInt16(i * 2, true) / 0x8000;
+  }
   return dst;
 }
 

@@ -50,6 +50,24 @@ describe('ZipStream', () => {
     expect(zip.written - a.length - b.length).toBeLessThan(500);
   });
 
+  it('passes each piece on before push() returns, so pieces may be views of one reused buffer', () => {
+    const out = collect();
+    const zip = new ZipStream((c) => out.chunks.push(c.slice()));
+    const reused = new Uint8Array(1000);
+    for (const name of ['one', 'two']) {
+      const e = zip.entry(name);
+      for (let k = 0; k < 5; k++) {
+        reused.fill(k + (name === 'two' ? 10 : 0));
+        e.push(reused);
+      }
+      e.end();
+    }
+    zip.finish();
+    const files = unzipSync(out.bytes());
+    expect(Array.from(new Set(files.one))).toEqual([0, 1, 2, 3, 4]);
+    expect(Array.from(new Set(files.two))).toEqual([10, 11, 12, 13, 14]);
+  });
+
   it('refuses overlapping entries and an unfinished archive', () => {
     const zip = new ZipStream(() => {});
     zip.entry('a');

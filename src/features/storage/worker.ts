@@ -129,7 +129,8 @@ async function output(jobId: string | null, key: string): Promise<Output> {
   if (jobId === null) {
     const parts: Uint8Array<ArrayBuffer>[] = [];
     return {
-      write: (b) => parts.push(b as Uint8Array<ArrayBuffer>),
+      // Copied: streamed chunks are views of reused buffers.
+      write: (b) => parts.push(b.slice() as Uint8Array<ArrayBuffer>),
       finish: async (type) => new Blob(parts, { type }),
       discard: async () => void (parts.length = 0),
     };

@@ -1,0 +1,229 @@
+#!/usr/bin/env node
+/**
+ * The output side of long media, measured through the app's UI: memory after
+ * separating an input (page JS heap, page + workers, the browser's whole
+ * process tree), how long each download takes, how closely the tracks play
+ * together, what OPFS holds. "JS memory" is V8 heap plus ArrayBuffer backing
+ * stores, for the page and for each of its workers. Run it against a built app served with its
+ * headers (vite preview), once per variant, and compare:
+ *
+ *   node scripts/measure-output.mjs --url http://localhost:5183/ --label opfs --minutes 10
+ *   node scripts/measure-output.mjs --url 'http://localhost:5183/?sink=memory' --label memory --minutes 10
+ *
+ * The input (two espeak voices from the e2e fixtures, repeated to length,
+ * 44.1 kHz stereo WAV) is generated into test-results/measure/ once.
+ * Results: one JSON line per run in test-results/measure/results.jsonl.
+ */
+import { chromium } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const URL_ = arg('url', 'http://localhost:5183/');
+const LABEL = arg('label', 'run');
+const MINUTES = Number(arg('minutes', '10'));
+const OUT = path.resolve('test-results/measure');
+mkdirSync(OUT, { recursive: true });
+
+function makeInput(minutes) {
+  const file = path.join(OUT, `voices-${minutes}min-44k.wav`);
+  if (existsSync(file)) return file;
+  const src = path.resolve('e2e/.fixtures/two-voices.wav');
+  if (!existsSync(src)) throw new Error('Run the e2e suite once first (it generates e2e/.fixtures/two-voices.wav).');
+  const copies = Math.ceil((minutes * 60) / 8);
+  execFileSync('sox', [...Array(copies).fill(src), '-r', '44100', '-c', '2', file, 'trim', '0', String(minutes * 60)]);
+  return file;
+}
+
+// ---- process-tree memory (PSS: shared pages split between sharers, so the sum is honest) ----
+function children() {
+  const kids = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return kids;
+}
+function treePssBytes(root) {
+  const kids = children();
+  const stack = [...(kids.get(root) ?? [])];
+  let pss = 0;
+  while (stack.length) {
+    const p = stack.pop();
+    try {
+      pss += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch {
+      /* gone */
+    }
+    stack.push(...(kids.get(p) ?? []));
+  }
+  return pss;
+}
+
+const MiB = (b) => (b == null ? null : Math.round((b / 2 ** 20) * 10) / 10);
+
+async function main() {
+  const input = makeInput(MINUTES);
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-blink-features=ForceEagerMeasureMemory'],
+  });
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  const logs = [];
+  page.on('console', (m) => {
+    if (/OPFS sink|Playback|storage/i.test(m.text())) logs.push(m.text());
+  });
+  // JS memory per context = V8 heap + ArrayBuffer backing stores (where audio lives; CDP's
+  // JSHeapUsedSize leaves those out). Workers are reached through auto-attached targets.
+  // (measureUserAgentSpecificMemory is no use here: it counts ffmpeg-mt's SharedArrayBuffer once per thread.)
+  const cdp = await context.newCDPSession(page);
+  const workers = new Map();
+  const waiting = new Map();
+  let nextId = 1;
+  cdp.on('Target.attachedToTarget', (e) => workers.set(e.sessionId, e.targetInfo));
+  cdp.on('Target.detachedFromTarget', (e) => workers.delete(e.sessionId));
+  cdp.on('Target.receivedMessageFromTarget', (e) => {
+    const m = JSON.parse(e.message);
+    waiting.get(m.id)?.(m.result);
+    waiting.delete(m.id);
+  });
+  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+  const inWorker = (sessionId, method) =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      waiting.set(id, resolve);
+      cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) }).catch(() => resolve(null));
+      setTimeout(() => resolve(null), 3000);
+    });
+  const bytesOf = (u) => (u ? u.usedSize + (u.backingStorageSize ?? 0) : 0);
+  /** { page, <worker name>…, total } in bytes. */
+  const jsMemory = async () => {
+    const out = { page: bytesOf(await cdp.send('Runtime.getHeapUsage').catch(() => null)) };
+    for (const [sid, t] of workers) {
+      if (t.type !== 'worker') continue;
+      const name = t.title || t.url.split('/').pop();
+      out[name] = (out[name] ?? 0) + bytesOf(await inWorker(sid, 'Runtime.getHeapUsage'));
+    }
+    out.total = Object.values(out).reduce((a, b) => a + b, 0);
+    return out;
+  };
+  const gc = async () => {
+    await cdp.send('HeapProfiler.collectGarbage').catch(() => {});
+    for (const [sid, t] of workers) if (t.type === 'worker') await inWorker(sid, 'HeapProfiler.collectGarbage');
+  };
+  const baselinePss = treePssBytes(process.pid);
+
+  const peaks = { js: {}, pss: 0 };
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const js = await jsMemory().catch(() => ({}));
+      for (const [k, v] of Object.entries(js)) peaks.js[k] = Math.max(peaks.js[k] ?? 0, v);
+      peaks.pss = Math.max(peaks.pss, treePssBytes(process.pid));
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+  })();
+  const snapshot = async () => {
+    await gc();
+    await new Promise((r) => setTimeout(r, 500));
+    const js = await jsMemory();
+    return { pageMiB: MiB(js.page), workersMiB: Object.fromEntries(Object.entries(js).filter(([k]) => k !== 'page' && k !== 'total').map(([k, v]) => [k, MiB(v)])), pageAndWorkersMiB: MiB(js.total), browserPssMiB: MiB(treePssBytes(process.pid)) };
+  };
+  /** Bytes under OPFS jobs/ (the estimate() figure also counts the service worker's cache). */
+  const opfs = () =>
+    page.evaluate(async () => {
+      const size = async (d) => {
+        let n = 0;
+        for await (const [, h] of d.entries()) n += h.kind === 'directory' ? await size(h) : (await h.getFile()).size;
+        return n;
+      };
+      try {
+        return await size(await (await navigator.storage.getDirectory()).getDirectoryHandle('jobs'));
+      } catch {
+        return 0;
+      }
+    });
+
+  const result = { label: LABEL, url: URL_, minutes: MINUTES, input: path.basename(input), inputBytes: statSync(input).size, at: new Date().toISOString() };
+  await page.goto(URL_);
+  result.start = await snapshot();
+  await page.getByTestId('file-input').setInputFiles(input);
+  await page.getByTestId('file-facts').waitFor({ timeout: 120_000 });
+  const settings = async (rate) => {
+    if (!(await page.getByTestId('rate-setting').isVisible())) await page.getByText('Settings').click();
+    await page.getByTestId('rate-setting').selectOption(rate);
+  };
+  await settings('model');
+
+  let t = Date.now();
+  await page.getByTestId('separate').click();
+  await page.getByTestId('results').waitFor({ timeout: 60 * 60_000 });
+  result.pipelineS = (Date.now() - t) / 1000;
+  result.stages = await page.getByTestId('timings').innerText().catch(() => null);
+  result.peaksDuringJob = { jsMiB: Object.fromEntries(Object.entries(peaks.js).map(([k, v]) => [k, MiB(v)])), browserPssGrowthMiB: MiB(peaks.pss - baselinePss) };
+  result.afterJob = await snapshot();
+  result.opfsJobsMiB = MiB(await opfs());
+  result.storage = await page.getByTestId('results').getAttribute('data-storage');
+
+  // Playback: 8 s of the mix, a seek to the middle by clicking the waveform, 4 s more.
+  const spreads = [];
+  const watchSpread = async (ms) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const v = await page.locator('.mix-bar').getAttribute('data-sync-spread-ms');
+      if (v !== null) spreads.push(Number(v));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  const clock = () => page.locator('.mix-bar .muted').innerText();
+  await page.getByTestId('mix-play').click();
+  await watchSpread(8000);
+  const box = await page.getByTestId('waveform').first().boundingBox().catch(() => null);
+  if (box) await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await watchSpread(4000);
+  result.playback = { clockAfter12s: (await clock()).split(' ·')[0], syncSpreadMs: spreads.length ? { max: Math.max(...spreads.slice(2)), samples: spreads.length, last: spreads.at(-1) } : 'not reported (older build)' };
+  await page.getByTestId('mix-play').click();
+  result.afterPlay = await snapshot();
+
+  // Downloads: the time until the browser has the file, then until it is saved.
+  const ids = await page.getByTestId('track').evaluateAll((els) => els.map((e) => e.getAttribute('data-source')));
+  const download = async (testid) => {
+    const t0 = Date.now();
+    const [d] = await Promise.all([page.waitForEvent('download', { timeout: 30 * 60_000 }), page.getByTestId(testid).click()]);
+    const handed = (Date.now() - t0) / 1000;
+    const file = await d.path();
+    return { handedOverS: handed, savedS: (Date.now() - t0) / 1000, MiB: MiB(statSync(file).size) };
+  };
+  result.downloads = {};
+  result.downloads.track16k = await download(`download-${ids[0]}`);
+  result.downloads.zip16k = await download('download-all');
+  await settings('original');
+  result.downloads.track44k = await download(`download-${ids[1]}`);
+  result.downloads.zip44k = await download('download-all');
+  result.afterDownloads = await snapshot();
+  result.opfsJobsAfterDownloadsMiB = MiB(await opfs());
+  result.peaksOverall = { jsMiB: Object.fromEntries(Object.entries(peaks.js).map(([k, v]) => [k, MiB(v)])), browserPssGrowthMiB: MiB(peaks.pss - baselinePss) };
+  result.logs = logs;
+  sampling = false;
+  await sampler;
+  await browser.close();
+  appendFileSync(path.join(OUT, 'results.jsonl'), `${JSON.stringify(result)}\n`);
+  console.log(JSON.stringify(result, null, 1));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
