@@ -41,6 +41,18 @@ def load_model(ckpt=None, random_seed=None, config=None):
     return m, meta
 
 
+# WebGPU binds one storage buffer per input of a Concat (plus its output) and
+# devices may allow only 8 per shader stage; onnxruntime-web then silently
+# returns wrong numbers. Refuse such a graph at export instead.
+MAX_CONCAT_INPUTS = 7
+
+
+def check_webgpu_limits(m):
+    wide = [(n.name, len(n.input)) for n in m.graph.node if n.op_type == "Concat" and len(n.input) > MAX_CONCAT_INPUTS]
+    if wide:
+        raise SystemExit(f"[export] error: Concat nodes with more than {MAX_CONCAT_INPUTS} inputs break WebGPU: {wide[:5]}")
+
+
 def export_onnx(model, out):
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     x = torch.randn(1, 32000) * 0.1
@@ -50,6 +62,7 @@ def export_onnx(model, out):
                           dynamic_axes={"mixture": {1: "T"}, "sources": {2: "T"}}, do_constant_folding=True)
     m = onnx.load(out)
     onnx.checker.check_model(m)
+    check_webgpu_limits(m)
     # record the model config in the graph metadata
     cfg = json.dumps(model.config, sort_keys=True)
     del m.metadata_props[:]

@@ -97,16 +97,13 @@ class IntraLayer(nn.Module):
         return x + self.ffn(self.ln2(x))
 
 
-# WebGPU kernels bind one storage buffer per Concat input, and devices may
-# allow only 8 per stage: ONNX Concat nodes must stay at <= 7 inputs.
-MAX_CONCAT_INPUTS = 6
-
-
+# The W shifted views are gathered with one index tensor, not stacked: a stack
+# exports as a Concat with W inputs (the exporter fuses nested ones), and
+# WebGPU binds one storage buffer per Concat input (8 allowed per stage).
 def window_stack(xp, c, w):
-    """[N, C+W-1, ...] -> [N, C, W, ...]: the W shifted views, stacked in small groups."""
-    views = [xp[:, i:i + c].unsqueeze(2) for i in range(w)]
-    groups = [torch.cat(views[i:i + MAX_CONCAT_INPUTS], dim=2) for i in range(0, w, MAX_CONCAT_INPUTS)]
-    return groups[0] if len(groups) == 1 else torch.cat(groups, dim=2)
+    """[N, C+W-1, ...] -> [N, C, W, ...]: view i of window j is xp[:, j + i]."""
+    idx = (torch.arange(c, device=xp.device).unsqueeze(1) + torch.arange(w, device=xp.device).unsqueeze(0)).reshape(-1)
+    return torch.index_select(xp, 1, idx).reshape(xp.shape[0], c, w, *xp.shape[2:])
 
 
 class InterLayer(nn.Module):
