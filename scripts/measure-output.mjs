@@ -177,23 +177,39 @@ async function main() {
   result.opfsJobsMiB = MiB(await opfs());
   result.storage = await page.getByTestId('results').getAttribute('data-storage');
 
-  // Playback: 8 s of the mix, a seek to the middle by clicking the waveform, 4 s more.
+  // Playback: 20 s of the mix, a seek to the middle by clicking the waveform, 8 s more.
+  // The app reports the largest gap between two tracks at each 250 ms sync check.
   const spreads = [];
-  const watchSpread = async (ms) => {
+  const t0 = Date.now();
+  const watchSpread = async (ms, phase) => {
     const end = Date.now() + ms;
     while (Date.now() < end) {
       const v = await page.locator('.mix-bar').getAttribute('data-sync-spread-ms');
-      if (v !== null) spreads.push(Number(v));
+      if (v !== null) spreads.push({ t: (Date.now() - t0) / 1000, phase, ms: Number(v) });
       await new Promise((r) => setTimeout(r, 250));
     }
   };
   const clock = () => page.locator('.mix-bar .muted').innerText();
   await page.getByTestId('mix-play').click();
-  await watchSpread(8000);
+  await watchSpread(20_000, 'play');
+  const seekAt = (Date.now() - t0) / 1000;
   const box = await page.getByTestId('waveform').first().boundingBox().catch(() => null);
   if (box) await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-  await watchSpread(4000);
-  result.playback = { clockAfter12s: (await clock()).split(' ·')[0], syncSpreadMs: spreads.length ? { max: Math.max(...spreads.slice(2)), samples: spreads.length, last: spreads.at(-1) } : 'not reported (older build)' };
+  await watchSpread(8_000, 'after seek');
+  const stats = (xs) => {
+    const v = xs.map((x) => x.ms).sort((a, b) => a - b);
+    return v.length ? { n: v.length, median: v[Math.floor(v.length / 2)], p95: v[Math.floor(v.length * 0.95)], max: v.at(-1) } : null;
+  };
+  result.playback = {
+    clockAt28s: (await clock()).split(' ·')[0],
+    syncSpreadMs: spreads.length
+      ? {
+          firstTwoSeconds: stats(spreads.filter((x) => x.t < 2)),
+          steady: stats(spreads.filter((x) => (x.t >= 2 && x.t < seekAt) || x.t >= seekAt + 2)),
+          twoSecondsAfterSeek: stats(spreads.filter((x) => x.t >= seekAt && x.t < seekAt + 2)),
+        }
+      : 'not reported (older build)',
+  };
   await page.getByTestId('mix-play').click();
   result.afterPlay = await snapshot();
 
@@ -214,6 +230,28 @@ async function main() {
   result.downloads.zip44k = await download('download-all');
   result.afterDownloads = await snapshot();
   result.opfsJobsAfterDownloadsMiB = MiB(await opfs());
+  // Cancel mid-separation: how fast is memory given back (no forced GC here)?
+  await page.getByTestId('file-input').setInputFiles(input);
+  await page.getByTestId('file-facts').waitFor({ timeout: 120_000 });
+  await page.getByTestId('separate').click();
+  const sepRow = page.locator('[data-stage="separate"] progress');
+  for (let i = 0; i < 3600 && !(Number(await sepRow.getAttribute('value').catch(() => 0)) > 0.3); i++) await new Promise((r) => setTimeout(r, 500));
+  const before = { js: await jsMemory(), pss: treePssBytes(process.pid), opfs: await opfs() };
+  const tc = Date.now();
+  await page.keyboard.press('Escape');
+  await page.getByTestId('cancelled').waitFor({ timeout: 10_000 });
+  const uiS = (Date.now() - tc) / 1000;
+  const after = async (s) => {
+    await new Promise((r) => setTimeout(r, Math.max(0, tc + s * 1000 - Date.now())));
+    return { afterS: s, pageAndWorkersMiB: MiB((await jsMemory()).total), browserPssMiB: MiB(treePssBytes(process.pid)), opfsJobsMiB: MiB(await opfs()) };
+  };
+  result.cancel = {
+    at: 'separate > 30 %',
+    uiCancelledS: uiS,
+    before: { pageAndWorkersMiB: MiB(before.js.total), browserPssMiB: MiB(before.pss), opfsJobsMiB: MiB(before.opfs) },
+    after: [await after(1), await after(3), await after(10)],
+  };
+
   result.peaksOverall = { jsMiB: Object.fromEntries(Object.entries(peaks.js).map(([k, v]) => [k, MiB(v)])), browserPssGrowthMiB: MiB(peaks.pss - baselinePss) };
   result.logs = logs;
   sampling = false;

@@ -17,6 +17,7 @@ export function Results({ tracks, storage, inputName, originalRate }: { tracks: 
   const [muted, setMuted] = useState(() => tracks.map(() => false));
   const [solo, setSolo] = useState<number | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [percent, setPercent] = useState<number | null>(null);
   const [error, setError] = useState<VoxError | null>(null);
   const outputRate = useSettings((s) => s.outputRate);
   const rate = outputRate === 'original' ? originalRate : tracks[0].sampleRate;
@@ -47,15 +48,17 @@ export function Results({ tracks, storage, inputName, originalRate }: { tracks: 
     }
   };
 
-  const download = async (label: string, make: () => Promise<Parameters<typeof saveFile>[0]>) => {
+  const download = async (label: string, make: (onProgress: (f: number) => void) => Promise<Parameters<typeof saveFile>[0]>) => {
     setBusy(label);
+    setPercent(null);
     setError(null);
     try {
-      saveFile(await make());
+      saveFile(await make((f) => setPercent(Math.round(f * 100))));
     } catch (e) {
       setError(toVoxError(e, 'export-failed'));
     } finally {
       setBusy(null);
+      setPercent(null);
     }
   };
 
@@ -84,10 +87,10 @@ export function Results({ tracks, storage, inputName, originalRate }: { tracks: 
         <button
           type="button"
           disabled={busy !== null}
-          onClick={() => download('all', () => exportAll(tracks, storage, inputName, rate))}
+          onClick={() => download('all', (p) => exportAll(tracks, storage, inputName, rate, p))}
           data-testid="download-all"
         >
-          {busy === 'all' ? 'Preparing zip…' : 'Download all (zip)'}
+          {busy === 'all' ? `Preparing zip…${percent === null ? '' : ` ${percent} %`}` : 'Download all (zip)'}
         </button>
       </div>
       {storage.note && (
@@ -119,11 +122,11 @@ export function Results({ tracks, storage, inputName, originalRate }: { tracks: 
               <button
                 type="button"
                 disabled={busy !== null}
-                onClick={() => download(t.source.id, () => exportTrack(t, storage, inputName, rate))}
+                onClick={() => download(t.source.id, (p) => exportTrack(t, storage, inputName, rate, p))}
                 data-testid={`download-${t.source.id}`}
                 aria-label={`Download ${t.source.label} as WAV`}
               >
-                {busy === t.source.id ? 'Preparing…' : 'Download WAV'}
+                {busy === t.source.id ? `Preparing…${percent === null ? '' : ` ${percent} %`}` : 'Download WAV'}
               </button>
             </div>
             <Waveform peaks={t.peaks.data} duration={mixer.duration} time={time} onSeek={(s) => mixer.seek(s)} color={audible[i] ? COLORS[i % COLORS.length] : '#4a5561'} />

@@ -5,6 +5,7 @@
  * storage worker into the job's OPFS folder (or into a Blob when the job runs
  * in memory) and handed to the browser from there.
  */
+import * as Comlink from 'comlink';
 import { trackFileName } from '../features/export/names';
 import { storageCall } from '../features/storage/client';
 import { toVoxError } from '../lib/errors';
@@ -15,21 +16,26 @@ export interface ExportedFile {
   blob: Blob;
 }
 
-export async function exportTrack(track: SeparatedTrack, storage: TrackStorage, inputName: string, rate: number): Promise<ExportedFile> {
+/** 0..1 while a download is being prepared. */
+export type ExportProgress = (fraction: number) => void;
+
+const proxied = (onProgress?: ExportProgress) => (onProgress ? Comlink.proxy(onProgress) : undefined);
+
+export async function exportTrack(track: SeparatedTrack, storage: TrackStorage, inputName: string, rate: number, onProgress?: ExportProgress): Promise<ExportedFile> {
   const name = trackFileName(inputName, track.source.label);
   if (rate === track.sampleRate) return { name, blob: track.wav };
   try {
-    const blob = await storageCall('export-failed', (a) => a.exportWav(storage.jobId, `${track.source.index}-${rate}.wav`, track.wav, rate));
+    const blob = await storageCall('export-failed', (a) => a.exportWav(storage.jobId, `${track.source.index}-${rate}.wav`, track.wav, rate, proxied(onProgress)));
     return { name, blob };
   } catch (e) {
     throw toVoxError(e, 'export-failed');
   }
 }
 
-export async function exportAll(tracks: SeparatedTrack[], storage: TrackStorage, inputName: string, rate: number): Promise<ExportedFile> {
+export async function exportAll(tracks: SeparatedTrack[], storage: TrackStorage, inputName: string, rate: number, onProgress?: ExportProgress): Promise<ExportedFile> {
   const entries = tracks.map((t) => ({ name: trackFileName(inputName, t.source.label), src: t.wav }));
   try {
-    const blob = await storageCall('export-failed', (a) => a.exportZip(storage.jobId, `all-${rate}.zip`, entries, rate));
+    const blob = await storageCall('export-failed', (a) => a.exportZip(storage.jobId, `all-${rate}.zip`, entries, rate, proxied(onProgress)));
     return { name: trackFileName(inputName, 'separated', 'zip'), blob };
   } catch (e) {
     throw toVoxError(e, 'export-failed');

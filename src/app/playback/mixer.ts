@@ -5,14 +5,26 @@
  * routed through a Web Audio gain so mute and solo are click-free ramps and
  * never stop a track (a muted track keeps its place).
  *
- * Sync: the tracks start together (all seeked and ready, then played), and
- * one master clock (the AudioContext's, anchored at the start) says where
- * they should be. Every 250 ms each element is compared with it: a small
- * drift is absorbed by nudging that element's playbackRate (≤ 2 %, for about
- * a second), a large one (a stall) by a seek. Whole AudioBuffers would be
- * sample-accurate but cost 4 bytes × samples × tracks of memory (an hour of
- * three tracks at 48 kHz output: 2 GiB), which long media cannot afford.
+ * Sync, from measurement (scripts/measure-output.mjs and the note in the
+ * report): elements routed into one AudioContext are paced by its clock, so
+ * they do not drift apart; what can separate them is the start (they start in
+ * the same render quantum when played in one task and the context uses the
+ * default, interactive latency; with latencyHint 'playback' one started a
+ * 1024-frame buffer late) and stalls. Their reported currentTimes agree with
+ * each other to the millisecond, while against ctx.currentTime they jitter by
+ * ±10 ms, so the master clock is the tracks' median position, not the context
+ * clock (chasing a jittery clock would itself push the tracks apart). Every
+ * 250 ms a track more than 4 ms from the median is nudged back through its
+ * playbackRate (≤ 2 %, pitch not preserved: a brief, tiny pitch change rather
+ * than time-stretch artefacts); one more than 50 ms away (a stall) is seeked.
+ * The rule is planSync() in sync.ts.
+ *
+ * Whole AudioBuffers would be sample-accurate but cost 4 bytes × samples ×
+ * tracks of memory (an hour of three tracks: 660 MiB at 16 kHz, more at the
+ * output rate), which long media cannot afford.
  */
+import { planSync } from './sync';
+
 export interface MixerState {
   playing: boolean;
   time: number;
@@ -27,12 +39,6 @@ export interface MixerTrack {
   sampleRate: number;
 }
 
-/** Gap (s) below which a track is left alone. */
-const IN_SYNC = 0.012;
-/** Gap (s) above which a track is seeked rather than nudged. */
-const TOO_FAR = 0.25;
-/** Largest playbackRate nudge. */
-const MAX_NUDGE = 0.02;
 const SYNC_EVERY_MS = 250;
 
 export class Mixer {
@@ -41,9 +47,6 @@ export class Mixer {
   private gains: GainNode[] = [];
   private urls: string[] = [];
   private audible: boolean[];
-  /** Master clock: at context time `anchorCtx` the tracks were at `anchorMedia`. */
-  private anchorCtx = 0;
-  private anchorMedia = 0;
   private running = false;
   private offset = 0;
   /** Bumped by every play/pause/seek: a start still waiting for the files gives up if it changed. */
@@ -68,7 +71,8 @@ export class Mixer {
   /** Made on first play: browsers only allow audio after a gesture. */
   private context(): AudioContext {
     if (this.ctx) return this.ctx;
-    const ctx = new AudioContext({ latencyHint: 'playback' });
+    // The default (interactive) latency: with 'playback', elements started in one task began a buffer apart.
+    const ctx = new AudioContext();
     this.urls = this.tracks.map((t) => URL.createObjectURL(t.wav));
     this.els = this.urls.map((url) => {
       const el = new Audio();
@@ -92,10 +96,10 @@ export class Mixer {
     return ctx;
   }
 
-  /** Where the mix is (s): the master clock while playing. */
+  /** Where the mix is (s): the tracks' median position while playing. */
   get time(): number {
-    if (!this.running || !this.ctx) return this.offset;
-    return Math.min(this.duration, this.anchorMedia + this.ctx.currentTime - this.anchorCtx);
+    if (!this.running || !this.els.length) return this.offset;
+    return Math.min(this.duration, planSync(this.els.map((el) => el.currentTime)).position);
   }
 
   setAudible(audible: boolean[]): void {
@@ -122,8 +126,6 @@ export class Mixer {
         this.els.forEach((el) => el.pause());
         return;
       }
-      this.anchorCtx = ctx.currentTime;
-      this.anchorMedia = at;
       this.running = true;
       this.timer = setInterval(this.sync, SYNC_EVERY_MS);
       this.tick();
@@ -170,31 +172,23 @@ export class Mixer {
     this.emit();
   }
 
-  /** Brings each track back to the master clock. */
+  /** Brings each track back to the others. */
   private sync = () => {
     if (!this.running) return;
-    const target = this.time;
-    if (target >= this.duration - 0.01) return this.stop(this.duration);
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const el of this.els) {
-      const t = el.currentTime;
-      lo = Math.min(lo, t);
-      hi = Math.max(hi, t);
-      const drift = t - target;
-      if (Math.abs(drift) > TOO_FAR) {
-        el.currentTime = target;
+    const plan = planSync(this.els.map((el) => el.currentTime));
+    if (plan.position >= this.duration - 0.01) return this.stop(this.duration);
+    plan.actions.forEach((a, i) => {
+      const el = this.els[i];
+      if (a.kind === 'seek') {
+        el.currentTime = a.to;
         el.playbackRate = 1;
         this.stats.seeks++;
-      } else if (Math.abs(drift) > IN_SYNC) {
-        // Close the gap over about a second.
-        el.playbackRate = 1 - Math.max(-MAX_NUDGE, Math.min(MAX_NUDGE, drift));
-        this.stats.nudges++;
-      } else if (el.playbackRate !== 1) {
-        el.playbackRate = 1;
+      } else if (el.playbackRate !== a.rate) {
+        el.playbackRate = a.rate;
+        if (a.rate !== 1) this.stats.nudges++;
       }
-    }
-    this.spreadMs = this.els.length > 1 ? Math.round((hi - lo) * 1000) : 0;
+    });
+    this.spreadMs = plan.spreadMs;
     this.stats.maxSpreadMs = Math.max(this.stats.maxSpreadMs, this.spreadMs);
   };
 

@@ -25,6 +25,9 @@ export interface ExportEntry {
   src: Blob;
 }
 
+/** 0..1, called at most every few hundred ms (a comlink proxy across the worker boundary). */
+export type ProgressCallback = (fraction: number) => void;
+
 export interface StorageWorkerApi {
   /** Whether this browser can write OPFS files from a worker (sync access handles); probed once. */
   available(): Promise<boolean>;
@@ -42,7 +45,7 @@ export interface StorageWorkerApi {
    * `src` at `toRate`, streamed into jobs/<jobId>/export/<key> (or into memory when
    * jobId is null: no OPFS). The same key is made once.
    */
-  exportWav(jobId: string | null, key: string, src: Blob, toRate: number): Promise<Blob>;
+  exportWav(jobId: string | null, key: string, src: Blob, toRate: number, onProgress?: ProgressCallback): Promise<Blob>;
   /** A stored zip of the entries, each at `toRate`, streamed likewise. */
-  exportZip(jobId: string | null, key: string, entries: ExportEntry[], toRate: number): Promise<Blob>;
+  exportZip(jobId: string | null, key: string, entries: ExportEntry[], toRate: number, onProgress?: ProgressCallback): Promise<Blob>;
 }

@@ -12,7 +12,7 @@ import { formatBytes } from '../../lib/limits';
 import { WAV_HEADER_BYTES, wavHeader16 } from '../export/wav';
 import { wavAtRate, wavBytesAtRate, wavLayoutOf } from '../export/wav-stream';
 import { ZIP_MAX_BYTES, ZipStream } from '../export/zip';
-import { EXPORT_DIR, JOB_LOCK_PREFIX, JOBS_DIR, trackFileName, type ExportEntry, type StorageWorkerApi } from './shared';
+import { EXPORT_DIR, JOB_LOCK_PREFIX, JOBS_DIR, trackFileName, type ExportEntry, type ProgressCallback, type StorageWorkerApi } from './shared';
 
 interface OpenJob {
   dir: FileSystemDirectoryHandle;
@@ -180,6 +180,19 @@ async function produce(jobId: string | null, key: string, type: string, fill: (o
   }
 }
 
+/** Counts bytes out of `total` and reports the fraction at most every 250 ms (each report is a message to the page). */
+function throttled(total: number, report?: ProgressCallback): (bytes: number) => void {
+  let done = 0;
+  let last = 0;
+  return (bytes) => {
+    done += bytes;
+    const now = performance.now();
+    if (!report || now - last < 250) return;
+    last = now;
+    void Promise.resolve(report(Math.min(1, done / Math.max(1, total)))).catch(() => {});
+  };
+}
+
 const api: StorageWorkerApi = {
   available() {
     probed ??= probe();
@@ -269,18 +282,20 @@ const api: StorageWorkerApi = {
     return serial('internal', () => deleteJob(jobId));
   },
 
-  exportWav(jobId, key, src, toRate) {
+  exportWav(jobId, key, src, toRate, onProgress) {
     return serial('export-failed', () =>
       produce(jobId, key, 'audio/wav', async (out) => {
+        const progress = throttled(wavBytesAtRate(await wavLayoutOf(src), toRate), onProgress);
         for await (const bytes of wavAtRate(src, toRate)) {
           checkLive(jobId);
           out.write(bytes);
+          progress(bytes.length);
         }
       }),
     );
   },
 
-  exportZip(jobId, key, entries: ExportEntry[], toRate) {
+  exportZip(jobId, key, entries: ExportEntry[], toRate, onProgress) {
     return serial('export-failed', () =>
       produce(jobId, key, 'application/zip', async (out) => {
         let total = 22;
@@ -288,7 +303,11 @@ const api: StorageWorkerApi = {
         if (total > ZIP_MAX_BYTES) {
           throw new VoxError('export-failed', `The zip would be ${formatBytes(total)}, over the 4 GiB a zip can hold. Download the tracks one by one, or at 16 kHz.`);
         }
-        const zip = new ZipStream((bytes) => out.write(bytes));
+        const progress = throttled(total, onProgress);
+        const zip = new ZipStream((bytes) => {
+          out.write(bytes);
+          progress(bytes.length);
+        });
         for (const e of entries) {
           const entry = zip.entry(e.name);
           for await (const bytes of wavAtRate(e.src, toRate)) {
