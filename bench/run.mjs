@@ -7,6 +7,8 @@
  *   npm run bench -- --minutes=1  only these lengths (comma-separated)
  *   npm run bench -- --only=native,web,app   only these sections
  *   npm run bench -- --repeat=3   runs per separation/decode case (default: 3 for 1 min, 1 for longer inputs; the median is reported)
+ *   npm run bench -- --report-only   re-derive ratios and print the table from bench/results.json
+ *   npm run bench -- --out=FILE   write the results there instead of bench/results.json
  *
  * Prints a table and writes bench/results.json. What is measured and how: docs/performance.md.
  * Uses ports 4271 (bench page), 4272 (counting proxy), 4273 (app); one browser at a time.
@@ -20,11 +22,10 @@ import { buildNodeLib } from './lib/build-node.mjs';
 import { analyseProfile, ffmpegNative, ortNative, versions } from './lib/native.mjs';
 import { busiestProcesses, loadAverage, machine } from './lib/proc.mjs';
 import { startPreview, stopAll, viteBuild } from './lib/servers.mjs';
-import { chunkingWeb, decodeWeb, ffmpegProfileWeb, openBenchPage, pageInfo, separateWeb, sha256Web, webgpuCase } from './lib/web.mjs';
+import { chunkingWeb, decodeWeb, ffmpegProfileWeb, openBenchPage, rawOrtWeb, pageInfo, separateWeb, sha256Web, webgpuCase } from './lib/web.mjs';
 import { makeInputs } from './inputs.mjs';
 
 const BENCH_PORT = 4271;
-const RESULTS = path.resolve('bench/results.json');
 const REF_SECONDS = 30;
 
 // ---------------------------------------------------------------- options
@@ -35,8 +36,9 @@ const value = (name) => {
   if (i < 0) return undefined;
   return argv[i].includes('=') ? argv[i].split('=').slice(1).join('=') : argv[i + 1];
 };
+const RESULTS = path.resolve(value('out') ?? 'bench/results.json');
 if (flag('help')) {
-  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(2, 13).join('\n'));
+  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(2, 15).join('\n'));
   process.exit(0);
 }
 const minutesList = value('minutes') ? value('minutes').split(',').map(Number) : flag('long') ? [1, 10, 60] : [1, 10];
@@ -81,7 +83,10 @@ const git = () => {
       return null;
     }
   };
-  return { commit: g('rev-parse', 'HEAD'), branch: g('rev-parse', '--abbrev-ref', 'HEAD'), dirtyFiles: (g('status', '--porcelain') ?? '').split('\n').filter(Boolean).length };
+  const dirty = (g('status', '--porcelain') ?? '').split('\n').filter(Boolean);
+  // The builds use the working tree: uncommitted changes to what ships (src/, public/, configs) are part of what was measured.
+  const shipped = dirty.map((l) => l.slice(3)).filter((f) => /^(src|public)\/|^(vite\.config\.ts|index\.html|package(-lock)?\.json)$/.test(f));
+  return { commit: g('rev-parse', 'HEAD'), branch: g('rev-parse', '--abbrev-ref', 'HEAD'), dirtyFiles: dirty.length, uncommittedAppFiles: shipped.slice(0, 50) };
 };
 
 function modelFacts() {
@@ -123,6 +128,15 @@ const save = () => {
 };
 
 async function main() {
+  if (flag('report-only')) {
+    // Re-derive and print from an existing bench/results.json (no measuring).
+    Object.assign(results, JSON.parse(readFileSync(RESULTS, 'utf8')), { ratios: {}, scaling: {}, targets: [] });
+    minutesList.splice(0, minutesList.length, ...results.minutes);
+    derive();
+    save();
+    printTable();
+    return;
+  }
   log(`VoxSplit benchmark: ${minutesList.join(', ')} min; sections ${[...only].join(', ')}; load average ${Object.values(results.machine.loadAverageAtStart).join(' ')} on ${results.machine.cores} cores`);
 
   // Inputs.
@@ -185,6 +199,13 @@ async function main() {
       } catch (e) {
         fail('ORT profile', e);
       }
+      try {
+        const raw = ortNative({ pcm: inputs[0].pcm, threads: 1, rawWindows: 8 }).raw;
+        results.rawSessionRun = { ...(results.rawSessionRun ?? {}), native1t: raw };
+        log(`bare session.run, 8 s window, native 1 thread: median ${raw.medianMs.toFixed(0)} ms`);
+      } catch (e) {
+        fail('bare session.run (native)', e);
+      }
       // The app's chunking (cross-fades, speaker alignment, copies) around a model that costs nothing.
       try {
         const lib = await import(path.resolve('bench/.cache/node/node-entry.mjs'));
@@ -222,7 +243,8 @@ async function main() {
         if (!res.ok && res.error) fail(`ffmpeg.wasm profile ${kind} ${core}`, res.error);
         else {
           results.ffmpegProfile.push({ kind, minutes: inputs[0].minutes, ...res });
-          log(`ffmpeg.wasm profile ${kind} core-${core}: demux ${res.demux?.ms.toFixed(0)} ms, app command ${res.app?.ms.toFixed(0)} ms, null output ${res.nullout?.ms.toFixed(0)} ms, from MEMFS ${res.memfs?.ms.toFixed(0)} ms`);
+          const f = (p) => `app command ${p.app.toFixed(0)}, read+demux ${p.demux.toFixed(0)}, decode to null ${p.nullout.toFixed(0)}, from MEMFS ${p.memfs.toFixed(0)} (to null ${p.memfsNull.toFixed(0)}) ms`;
+          log(`ffmpeg.wasm profile ${kind} core-${core}: cold ${f(res.cold)}; warm ${f(res.warm)}`);
         }
         save();
       }
@@ -253,6 +275,13 @@ async function main() {
           results.separation.push(summariseSeparation('onnxruntime-web', 'wasm', threads, inp, runs));
           save();
         }
+      }
+      try {
+        const raw = await rawOrtWeb(browser, preview.url, { pcm: inputs[0].pcm, windows: 8, log });
+        results.rawSessionRun = { ...(results.rawSessionRun ?? {}), web1t: raw };
+        log(`bare session.run, 8 s window, ORT-web WASM 1 thread (page main thread): median ${raw.medianMs.toFixed(0)} ms`);
+      } catch (e) {
+        fail('bare session.run (web)', e);
       }
       await browser.close();
       browser = null;
@@ -299,7 +328,7 @@ async function main() {
 
 function slimDecode(r) {
   const { memory, process: proc, ...rest } = r;
-  return { ...rest, cpuMs: proc?.cpuMs ?? null, peakPssGrowthMiB: proc?.growthPssMiB ?? null, uaMemoryPeakBytes: memory?.peakBytes ?? null };
+  return { ...rest, cpuMs: proc?.cpuMs ?? null, peakPssGrowthMiB: proc?.growthPssMiB ?? null, uaMemoryPeakBytes: memory?.peakBytes ?? null, uaMemoryPeakDedupedBytes: memory?.peakDedupedBytes ?? null, pssSeriesMiB: proc?.pssSeriesMiB ?? null };
 }
 
 function summariseSeparation(engine, backend, threads, inp, runs) {
@@ -311,7 +340,7 @@ function summariseSeparation(engine, backend, threads, inp, runs) {
     threads: threads ?? first.threads ?? null,
     minutes: inp.minutes,
     seconds: inp.seconds,
-    runs: runs.map((r) => ({ separateMs: r.separateMs, rtf: r.rtf, cpuMs: r.cpuMs ?? r.process?.cpuMs ?? null, loadMs: r.loadMs ?? null, sessionMs: r.sessionMs ?? null, verifyMs: r.verifyMs ?? null, modelMs: r.modelMs ?? null, agreementDb: r.agreementDb ?? null, loadAverage1m: r.loadAverage1m ?? null, peakMiB: r.peakRssMiB ?? r.process?.growthPssMiB ?? null, uaMemoryPeakBytes: r.memory?.peakBytes ?? null, uaMemoryByScope: r.memory?.peakByScope ?? null })),
+    runs: runs.map((r) => ({ separateMs: r.separateMs, rtf: r.rtf, baselineRssMiB: r.baselineRssMiB ?? r.process?.baselinePssMiB ?? null, cpuMs: r.cpuMs ?? r.process?.cpuMs ?? null, loadMs: r.loadMs ?? null, sessionMs: r.sessionMs ?? null, verifyMs: r.verifyMs ?? null, modelMs: r.modelMs ?? null, agreementDb: r.agreementDb ?? null, loadAverage1m: r.loadAverage1m ?? null, peakMiB: r.peakRssMiB ?? r.process?.growthPssMiB ?? null, uaMemoryPeakBytes: r.memory?.peakBytes ?? null, uaMemoryPeakDedupedBytes: r.memory?.peakDedupedBytes ?? null, uaMemoryByScope: r.memory?.peakByScope ?? null, pssSeriesMiB: r.process?.pssSeriesMiB ?? null })),
     separateMs: sep,
     rtf: sep === null ? null : sep / 1000 / inp.seconds,
     // CPU time (all threads, user + system) per second of audio: less sensitive than wall time to other jobs on a shared machine.
@@ -320,9 +349,13 @@ function summariseSeparation(engine, backend, threads, inp, runs) {
     loadMs: median(runs.map((r) => r.loadMs ?? (r.sessionMs ?? 0) + (r.verifyMs ?? 0) + (r.warmUpMs ?? 0))),
     verifyMs: median(runs.map((r) => r.verifyMs)),
     // Native: the process's peak RSS (VmHWM). Web: growth of the browser's summed PSS over the run, and the page's own measurement.
-    peakMemMiB: engine === 'onnxruntime-node' ? max(runs.map((r) => r.peakRssMiB)) : max(runs.map((r) => r.process?.growthPssMiB)),
-    peakMemKind: engine === 'onnxruntime-node' ? 'process peak RSS (VmHWM)' : 'browser process tree PSS growth during the run',
-    uaMemoryPeakMiB: engine === 'onnxruntime-node' ? null : (max(runs.map((r) => r.memory?.peakBytes)) ?? 0) / 1048576 || null,
+    // What the run adds: native, the process's peak RSS over its RSS before the model loaded (Node + ORT imported);
+    // web, the growth of the browser's summed PSS from before load() to the peak.
+    peakMemMiB: engine === 'onnxruntime-node' ? max(runs.map((r) => r.peakRssMiB - r.baselineRssMiB)) : max(runs.map((r) => r.process?.growthPssMiB)),
+    peakMemKind: engine === 'onnxruntime-node' ? 'process RSS growth: VmHWM − VmRSS before loading the model' : 'browser process tree PSS growth, before load() → peak',
+    peakRssMiB: engine === 'onnxruntime-node' ? max(runs.map((r) => r.peakRssMiB)) : max(runs.map((r) => r.process?.peakPssMiB)),
+    // measureUserAgentSpecificMemory (page + workers, shared memories counted once): JS heaps + ArrayBuffers + wasm memories.
+    uaMemoryPeakMiB: engine === 'onnxruntime-node' ? null : (max(runs.map((r) => r.memory?.peakDedupedBytes)) ?? 0) / 1048576 || null,
     agreementDb: first.agreementDb ?? null,
     error: runs.length ? undefined : 'no successful run',
   };
@@ -344,6 +377,7 @@ function derive() {
       wasmAll_over_nativeBest: best && wA ? wA.separateMs / best.separateMs : null,
       wasmBest_over_nativeBest: best && wBest ? wBest.separateMs / best.separateMs : null,
       cpu_wasm1_over_native1: n1?.cpuRtf && w1?.cpuRtf ? w1.cpuRtf / n1.cpuRtf : null,
+      bareSessionRun_web1_over_native1: results.rawSessionRun?.web1t && results.rawSessionRun?.native1t ? results.rawSessionRun.web1t.medianMs / results.rawSessionRun.native1t.medianMs : null,
       decodeAudio_wasm_over_native: ratioDecode('audio', m),
       decodeVideo_wasm_over_native: ratioDecode('video', m),
     };
@@ -452,6 +486,8 @@ function printTable() {
     if (a.offlineStart) console.log(`offline start (reload, network off): ${fmt(a.offlineStart.offlineStartMs / 1000, 2)} s to interactive`);
     hr();
   }
+  const rs = results.rawSessionRun;
+  if (rs?.native1t && rs?.web1t) console.log(`bare session.run on one 8 s window, 1 thread: native ${fmt(rs.native1t.medianMs, 0)} ms, ORT-web ${fmt(rs.web1t.medianMs, 0)} ms → ratio ${fmt(rs.web1t.medianMs / rs.native1t.medianMs, 2)} (the engine alone, no app code around it)`);
   if (results.sha256) console.log(`SubtleCrypto SHA-256 of the ${fmt(results.sha256.bytes / 1e6, 2)} MB model: median ${fmt(results.sha256.medianMs, 1)} ms (first ${fmt(results.sha256.firstMs, 1)} ms) — target < 50 ms`);
   if (results.profile) console.log(`where the model's time goes (ORT profile): ${results.profile.byStage.slice(0, 4).map((s) => `${s.name.split(' (')[0]} ${s.share}%`).join(', ')}`);
   for (const tg of results.targets) console.log(`target: ${tg.name}: ${fmt(tg.value, 3)} (${tg.target}) → ${tg.met ? 'met' : 'NOT met'}`);

@@ -95,6 +95,26 @@ if (ref) {
   writeFileSync(`${opts.refOut}.part`, Buffer.from(out.buffer));
   renameSync(`${opts.refOut}.part`, opts.refOut);
 }
+// Raw session.run on full windows, nothing of the app around it (compare bench/web/raw-ort.ts).
+let raw = null;
+if (opts.rawWindows) {
+  const session = await ort.InferenceSession.create(verified.artifacts.get(m.artifacts[0].file), { ...sessionOptions, enableProfiling: false });
+  const W = Math.round(m.chunking.chunkSeconds * m.sampleRate);
+  const hop = W - Math.round(m.chunking.overlapSeconds * m.sampleRate);
+  const run = async (start) => {
+    const x = new Float32Array(W);
+    x.set(pcm.subarray(start, start + W));
+    const t = performance.now();
+    await session.run({ [m.input.name]: new ort.Tensor('float32', x, [1, W]) }, [m.output.name]);
+    return performance.now() - t;
+  };
+  const warmUpMs = await run(0);
+  const times = [];
+  for (let k = 0; k < opts.rawWindows; k++) times.push(await run(((k + 1) * hop) % Math.max(1, pcm.length - W)));
+  await session.release();
+  const sorted = times.slice().sort((a, b) => a - b);
+  raw = { windowSeconds: m.chunking.chunkSeconds, windows: times.length, warmUpMs, medianMs: sorted[Math.floor(sorted.length / 2)], minMs: sorted[0], times };
+}
 const seconds = pcm.length / m.sampleRate;
 console.log(
   JSON.stringify({
@@ -112,6 +132,7 @@ console.log(
     baselineRssMiB,
     peakRssMiB: rssMiB('VmHWM'),
     profileFile,
+    raw,
     ortVersion: ort.env?.versions?.node ?? null,
   }),
 );

@@ -61,19 +61,23 @@ export function versions() {
   };
 }
 
-/** Which part of the model a node belongs to, from its name (see training/ for the architecture). */
-function stageOf(name) {
+/**
+ * Which part of the model a node belongs to, from its name and op type (see training/ for the
+ * architecture; works for both the learned-encoder 0.1.0 export and the STFT front end of voxsplit-dptnet/2).
+ */
+function stageOf(name, op) {
   const m = /^\/(intra|inter)\.(\d+)\/(.*)$/.exec(name);
   if (m) {
     const [, kind, , rest] = m;
-    const part = /^qkv|^proj/.test(rest) ? 'projections' : /^ffn/.test(rest) ? 'ffn' : /^ln\d/.test(rest) ? 'norms' : 'attention core (scores, softmax, band shifts)';
+    const part = /^qkv|^proj/.test(rest) ? 'projections' : /^ffn/.test(rest) ? 'ffn' : /^ln\d/.test(rest) ? 'norms' : 'attention core (scores, softmax, window gather/shift)';
     return { stage: kind === 'intra' ? 'intra-chunk attention blocks' : 'inter-chunk attention blocks', part: `${kind}: ${part}` };
   }
-  if (/^\/encoder\/|^encoder\./.test(name)) return { stage: 'encoder (learned conv filterbank, the "STFT")', part: 'encoder' };
-  if (/^\/decoder\/|^decoder\./.test(name)) return { stage: 'decoder (transposed conv, overlap-add)', part: 'decoder' };
-  if (/^\/mask\/|^\/Relu_1|^\/Mul_4$/.test(name)) return { stage: 'mask estimation + masking', part: 'mask' };
+  const root = !name.slice(1).includes('/');
+  if (/^\/encoder\/|^encoder\./.test(name) || (root && ['Conv', 'FusedConv', 'Sqrt', 'Log', 'Pow'].includes(op))) return { stage: 'front end (STFT / encoder conv, magnitude)', part: 'front end' };
+  if (/^\/decoder\/|^decoder\./.test(name) || (root && op === 'ConvTranspose')) return { stage: 'synthesis (inverse STFT / decoder: transposed conv)', part: 'synthesis' };
+  if (/^\/mask\//.test(name) || (root && ['Sigmoid', 'Relu'].includes(op))) return { stage: 'mask estimation', part: 'mask' };
   if (/^\/(in_norm|in_proj|out_norm)\//.test(name)) return { stage: 'in/out projections + norms', part: 'in/out' };
-  return { stage: 'layout glue (pad, reshape, transpose, chunk/unchunk, normalisation)', part: 'glue' };
+  return { stage: 'layout + elementwise glue (pad, split, reshape, transpose, masking multiply)', part: 'glue' };
 }
 
 /** Breaks an onnxruntime profile (Chrome trace JSON) down by op type and by model stage. */
@@ -98,7 +102,7 @@ export function analyseProfile(file) {
     runMs: Math.round(runs.reduce((s, e) => s + e.dur, 0) / 1000),
     kernelMs: Math.round(totalUs / 1000),
     byOpType: group((e) => e.args?.op_name ?? '?').slice(0, 15),
-    byStage: group((e) => stageOf(node(e)).stage),
-    byPart: group((e) => stageOf(node(e)).part).slice(0, 12),
+    byStage: group((e) => stageOf(node(e), e.args?.op_name).stage),
+    byPart: group((e) => stageOf(node(e), e.args?.op_name).part).slice(0, 12),
   };
 }

@@ -118,8 +118,16 @@ export function treeSampler(root, ms = 300) {
   const cpu0 = treeCpuMs(root);
   const baseline = treeMemory(root);
   const peak = { ...baseline };
+  const started = Date.now();
+  // A coarse time series (every ~2 s) shows where the peak happens (wasm compilation, decode, separation…).
+  const series = [[0, Math.round(baseline.pss / 1048576)]];
+  let lastSeries = started;
   const timer = setInterval(() => {
     const m = treeMemory(root);
+    if (Date.now() - lastSeries >= 2000) {
+      lastSeries = Date.now();
+      series.push([Math.round((lastSeries - started) / 100) / 10, Math.round(m.pss / 1048576)]);
+    }
     if (m.pss > peak.pss) Object.assign(peak, { pss: m.pss, largestPss: m.largestPss, largestName: m.largestName, processes: m.processes });
     if (m.rss > peak.rss) peak.rss = m.rss;
   }, ms);
@@ -136,6 +144,7 @@ export function treeSampler(root, ms = 300) {
         largestProcessPssMiB: MiB(peak.largestPss),
         largestProcess: peak.largestName,
         processes: peak.processes,
+        pssSeriesMiB: series,
       };
     },
   };
