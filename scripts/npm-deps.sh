@@ -5,5 +5,8 @@
 set -euo pipefail
 export ONNXRUNTIME_NODE_INSTALL=skip
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: npm 11's ci rejects this lockfile over rollup's
+  # per-platform optional packages (an npm bug; a freshly made lockfile fails the
+  # same way). install still takes the locked versions.
+  npm install --no-audit --no-fund
 fi
