@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Page } from '@playwright/test';
 import { TAMPER_PORT } from './support/browser';
 import { expect, expectError, expectFacts, openFile, test } from './support/test';
 import { fixture } from './support/media-fixtures';
@@ -33,6 +34,15 @@ function copyDist(): string {
   return path.join(TAMPERED, 'models');
 }
 
+/** Opens the altered app, asks for a separation and expects the given refusal. */
+async function expectRefusal(page: Page, code: string): Promise<void> {
+  await page.goto('/');
+  await openFile(page, fixture('short.wav'));
+  await expectFacts(page);
+  await page.getByTestId('separate').click();
+  await expectError(page, code);
+}
+
 // No service worker here: it would fetch every file (ORT's wasm included) at install time,
 // and this test checks that onnxruntime is never even loaded.
 test.use({ serviceWorkers: 'block', baseURL: `http://localhost:${TAMPER_PORT}` });
@@ -45,11 +55,7 @@ test('a model with one changed byte is refused and nothing runs', async ({ page,
   writeFileSync(path.join(models, onnx), bytes);
   const server = await serve(TAMPERED);
   try {
-    await page.goto('/');
-    await openFile(page, fixture('short.wav'));
-    await expectFacts(page);
-    await page.getByTestId('separate').click();
-    await expectError(page, 'model-hash-mismatch');
+    await expectRefusal(page, 'model-hash-mismatch');
     await expect(page.getByTestId('error')).toContainText(onnx);
     await expect(page.getByTestId('results')).toHaveCount(0);
     expect(egress.log.filter((r) => /ort-wasm/.test(r.url)), 'onnxruntime was never loaded').toEqual([]);
@@ -66,11 +72,7 @@ test('a manifest that differs from the one built into the app is refused', async
   writeFileSync(manifestPath, JSON.stringify(m, null, 2));
   const server = await serve(TAMPERED);
   try {
-    await page.goto('/');
-    await openFile(page, fixture('short.wav'));
-    await expectFacts(page);
-    await page.getByTestId('separate').click();
-    await expectError(page, 'model-manifest-tampered');
+    await expectRefusal(page, 'model-manifest-tampered');
     expect(egress.log.filter((r) => /ort-wasm|\.onnx/.test(r.url))).toEqual([]);
   } finally {
     server.kill();
