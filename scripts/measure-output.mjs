@@ -9,6 +9,7 @@
  *
  *   node scripts/measure-output.mjs --url http://localhost:5183/ --label opfs --minutes 10
  *   node scripts/measure-output.mjs --url 'http://localhost:5183/?sink=memory' --label memory --minutes 10
+ *   node scripts/measure-output.mjs --url http://localhost:5183/ --storage-bench --minutes 60   (storage worker alone)
  *
  * The input (two espeak voices from the e2e fixtures, repeated to length,
  * 44.1 kHz stereo WAV) is generated into test-results/measure/ once.
@@ -16,7 +17,8 @@
  */
 import { chromium } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const arg = (name, fallback) => {
@@ -26,6 +28,7 @@ const arg = (name, fallback) => {
 const URL_ = arg('url', 'http://localhost:5183/');
 const LABEL = arg('label', 'run');
 const MINUTES = Number(arg('minutes', '10'));
+const STORAGE_BENCH = process.argv.includes('--storage-bench');
 const OUT = path.resolve('test-results/measure');
 mkdirSync(OUT, { recursive: true });
 
@@ -73,22 +76,112 @@ function treePssBytes(root) {
 
 const MiB = (b) => (b == null ? null : Math.round((b / 2 ** 20) * 10) / 10);
 
-async function main() {
-  const input = makeInput(MINUTES);
-  const browser = await chromium.launch({
+/**
+ * --storage-bench: the storage worker alone, in the built app's origin (its own
+ * worker file, spoken to in comlink's wire format), on synthetic tracks: write
+ * `minutes` of 3 tracks in 10 s blocks as separation would, close, then each
+ * export. Separation is not running, so these are the output side's own costs.
+ */
+async function storageBench(page, workerUrl, minutes) {
+  return page.evaluate(
+    async ({ url, minutes }) => {
+      const w = new Worker(url, { type: 'module', name: 'storage-bench' });
+      let n = 0;
+      const pending = new Map();
+      w.onmessage = (e) => {
+        const r = pending.get(e.data.id);
+        pending.delete(e.data.id);
+        r?.(e.data);
+      };
+      const call = (name, args, transfer = []) =>
+        new Promise((resolve, reject) => {
+          const id = String(++n);
+          pending.set(id, (d) => (d.type === 'HANDLER' ? reject(new Error(JSON.stringify(d.value))) : resolve(d.value)));
+          w.postMessage({ id, type: 'APPLY', path: [name], argumentList: args.map((value) => ({ type: 'RAW', value })) }, transfer);
+        });
+      if (!(await call('available', []))) return { error: 'no OPFS' };
+      const job = `bench-${Date.now()}`;
+      const out = {};
+      await navigator.locks.request(`voxsplit-job:${job}`, async () => {
+        const frames = minutes * 60 * 16000;
+        const block = 160000;
+        await call('open', [job, 3, 16000, frames * 2 * 3]);
+        let writeMs = 0;
+        for (let start = 0; start < frames; start += block) {
+          const len = Math.min(block, frames - start);
+          const pcm = [0, 1, 2].map((k) => {
+            const x = new Int16Array(len);
+            for (let i = 0; i < len; i++) x[i] = Math.round(8000 * Math.sin((start + i) * (0.01 + k * 0.003)));
+            return new Uint8Array(x.buffer);
+          });
+          const t = performance.now();
+          await call('write', [job, start, pcm], pcm.map((p) => p.buffer));
+          writeMs += performance.now() - t;
+        }
+        let t = performance.now();
+        const files = await call('close', [job, frames]);
+        out.closeMs = performance.now() - t;
+        out.writeMs = writeMs;
+        const time = async (name, args) => {
+          const t0 = performance.now();
+          const blob = await call(name, args);
+          return { ms: performance.now() - t0, MiB: blob.size / 2 ** 20 };
+        };
+        out.wav44k = await time('exportWav', [job, 'w44.wav', files[0], 44100]);
+        out.wav48k = await time('exportWav', [job, 'w48.wav', files[0], 48000]);
+        const entries = files.map((f, i) => ({ name: `${i}.wav`, src: f }));
+        out.zip16k = await time('exportZip', [job, 'z16.zip', entries, 16000]);
+        out.zip44k = await time('exportZip', [job, 'z44.zip', entries, 44100]);
+        t = performance.now();
+        await call('remove', [job]);
+        out.removeMs = performance.now() - t;
+      });
+      w.terminate();
+      const perMin = (ms) => Math.round(ms / minutes);
+      return {
+        minutes,
+        msPerMinuteOfAudio: {
+          'write 3 tracks (16-bit, 16 kHz)': perMin(out.writeMs),
+          'one track → 44.1 kHz WAV': perMin(out.wav44k.ms),
+          'one track → 48 kHz WAV': perMin(out.wav48k.ms),
+          'zip of 3 tracks at 16 kHz': perMin(out.zip16k.ms),
+          'zip of 3 tracks at 44.1 kHz': perMin(out.zip44k.ms),
+        },
+        closeMs: Math.round(out.closeMs),
+        removeMs: Math.round(out.removeMs),
+        zip44kMiB: Math.round(out.zip44k.MiB),
+      };
+    },
+    { url: workerUrl, minutes },
+  );
+}
+
+/**
+ * A browser with a profile on disk: in a throwaway (incognito-like) context
+ * Chromium keeps OPFS in memory with a small quota, which is neither what
+ * users get nor a fair memory measurement.
+ */
+async function launch() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'voxsplit-measure-'));
+  const context = await chromium.launchPersistentContext(dir, {
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-blink-features=ForceEagerMeasureMemory'],
+    acceptDownloads: true,
+    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const context = await browser.newContext({ acceptDownloads: true });
-  const page = await context.newPage();
-  const logs = [];
-  page.on('console', (m) => {
-    if (/OPFS sink|Playback|storage/i.test(m.text())) logs.push(m.text());
-  });
+  const close = context.close.bind(context);
+  context.close = async () => {
+    await close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return context;
+}
+
+/** CDP hooks on a page and its workers (auto-attached). */
+async function attachMemory(page) {
   // JS memory per context = V8 heap + ArrayBuffer backing stores (where audio lives; CDP's
   // JSHeapUsedSize leaves those out). Workers are reached through auto-attached targets.
   // (measureUserAgentSpecificMemory is no use here: it counts ffmpeg-mt's SharedArrayBuffer once per thread.)
-  const cdp = await context.newCDPSession(page);
+  const cdp = await page.context().newCDPSession(page);
   const workers = new Map();
   const waiting = new Map();
   let nextId = 1;
@@ -123,6 +216,45 @@ async function main() {
     await cdp.send('HeapProfiler.collectGarbage').catch(() => {});
     for (const [sid, t] of workers) if (t.type === 'worker') await inWorker(sid, 'HeapProfiler.collectGarbage');
   };
+  return { cdp, jsMemory, gc };
+}
+
+async function main() {
+  if (STORAGE_BENCH) {
+    const browser = await launch();
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const { cdp, jsMemory } = await attachMemory(page);
+    const urls = [];
+    cdp.on('Target.attachedToTarget', (e) => e.targetInfo.title === 'voxsplit-storage' && urls.push(e.targetInfo.url));
+    await page.goto(URL_);
+    for (let i = 0; i < 100 && !urls.length; i++) await new Promise((r) => setTimeout(r, 100));
+    if (!urls.length) throw new Error('The storage worker did not start');
+    const peak = {};
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        for (const [k, v] of Object.entries(await jsMemory().catch(() => ({})))) peak[k] = Math.max(peak[k] ?? 0, v);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+    const bench = await storageBench(page, urls[0], MINUTES);
+    sampling = false;
+    await sampler;
+    const r = { label: LABEL, kind: 'storage-bench', at: new Date().toISOString(), loadAverage: readFileSync('/proc/loadavg', 'utf8').trim(), ...bench, peakJsMiB: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, MiB(v)])) };
+    await browser.close();
+    appendFileSync(path.join(OUT, 'results.jsonl'), `${JSON.stringify(r)}\n`);
+    console.log(JSON.stringify(r, null, 1));
+    return;
+  }
+  const input = makeInput(MINUTES);
+  const context = await launch();
+  const browser = context;
+  const page = context.pages()[0] ?? (await context.newPage());
+  const logs = [];
+  page.on('console', (m) => {
+    if (/OPFS sink|Playback|storage/i.test(m.text())) logs.push(m.text());
+  });
+  const { cdp, jsMemory, gc } = await attachMemory(page);
   const baselinePss = treePssBytes(process.pid);
 
   const peaks = { js: {}, pss: 0 };

@@ -20,7 +20,7 @@ export function Results({ tracks, storage, inputName, originalRate }: { tracks: 
   const [percent, setPercent] = useState<number | null>(null);
   const [error, setError] = useState<VoxError | null>(null);
   const outputRate = useSettings((s) => s.outputRate);
-  const rate = outputRate === 'original' ? originalRate : tracks[0].sampleRate;
+  const rate = outputRate === 'original' && Number.isInteger(originalRate) && originalRate > 0 ? originalRate : tracks[0].sampleRate;
 
   const mixer = useMemo(
     () =>
