@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeInSegments, gcd, placeRun, readAhead, resampleMargin, resamplePeriod, segmentPlan, type Segment, type SegmentSource } from './segments';
+import { decodeInSegments, gcd, placeRun, readAhead, resampleMargin, resamplePeriod, segmentPlan, type Segment, type SegmentRun, type SegmentSource } from './segments';
 
 /**
  * A stand-in for ffmpeg with the properties that make segment joins hard:
@@ -47,19 +47,19 @@ interface FakeOptions {
 
 class FakeSource implements SegmentSource {
   calls: { start: number; duration: number }[] = [];
+  nativeCalls = 0;
   resampled: number[] = [];
   constructor(
-    private readonly native: Float32Array,
+    private readonly native_: Float32Array,
     private readonly o: FakeOptions = {},
     private readonly rate = N,
     private readonly out = R,
   ) {}
 
-  async decode(startSec: number, durationSec: number): Promise<Float32Array> {
-    const call = this.calls.push({ start: startSec, duration: durationSec }) - 1;
+  private decode(startSec: number, durationSec: number, call: number): Float32Array {
     const asked = Math.round(startSec * this.rate);
     const first = startSec === 0 ? 0 : Math.max(0, asked + (this.o.land?.(asked, call) ?? 0));
-    const x = this.native.slice(Math.min(first, this.native.length), Math.min(this.native.length, first + Math.round(durationSec * this.rate)));
+    const x = this.native_.slice(Math.min(first, this.native_.length), Math.min(this.native_.length, first + Math.round(durationSec * this.rate)));
     if (startSec > 0) {
       const cold = Math.min(x.length, this.o.cold ?? Math.round(0.2 * this.rate));
       for (let i = 0; i < cold; i++) x[i] = x[i] * 0.3 + 0.05;
@@ -72,6 +72,22 @@ class FakeSource implements SegmentSource {
       }
     }
     return x;
+  }
+
+  async run(startSec: number, durationSec: number, head: number, tailFrom: number): Promise<SegmentRun> {
+    const call = this.calls.push({ start: startSec, duration: durationSec }) - 1;
+    const x = this.decode(startSec, durationSec, call);
+    const h = x.slice(0, head);
+    const tail = x.slice(Math.min(tailFrom, x.length));
+    // Like the real source: the length is only known from the tail, or from a head shorter than asked.
+    const length = tail.length ? tailFrom + tail.length : h.length < head ? h.length : null;
+    return { out: fakeResample(x, this.rate, this.out), head: h, tail, length };
+  }
+
+  async native(startSec: number, durationSec: number): Promise<Float32Array> {
+    this.nativeCalls++;
+    // The same command again: the same call number, so the same landing and noise.
+    return this.decode(startSec, durationSec, this.calls.length - 1);
   }
 
   async resample(x: Float32Array): Promise<Float32Array> {
@@ -174,6 +190,12 @@ describe('placeRun', () => {
     expect(p.agreementDb!).toBeGreaterThan(20);
   });
 
+  it('takes a close match where asked without searching, but not one sample off', () => {
+    expect(placeRun(ref, refStart, runAt(9000, 12_000, 0.01), 9000, opts)).toMatchObject({ offset: 9000, how: 'matched' });
+    expect(placeRun(ref, refStart, runAt(9001, 12_000, 0.01), 9000, opts)).toMatchObject({ offset: 9001, how: 'matched' });
+    expect(placeRun(ref, refStart, runAt(8999, 12_000, 0.01), 9000, opts)).toMatchObject({ offset: 8999, how: 'matched' });
+  });
+
   it('leaves a run where it was asked over silence, or when nothing agrees', () => {
     const silent = new Float32Array(ref.length);
     expect(placeRun(silent, refStart, new Float32Array(12_000), 9000, opts)).toMatchObject({ offset: 9000, how: 'silent' });
@@ -190,19 +212,24 @@ describe('placeRun', () => {
   });
 });
 
-describe('decodeInSegments', () => {
+// Whole decodes of a few seconds of fake audio: quick, but give a loaded machine room.
+describe('decodeInSegments', { timeout: 30_000 }, () => {
   const oneRun = (x: Float32Array) => fakeResample(x);
 
   it('joins segments into exactly one run over the whole stream', async () => {
     const x = stream(23.7);
     const src = new FakeSource(x, { land: () => 0 });
     const { pcm, segments } = await collect(src, 5);
-    expect(pcm).toEqual(oneRun(x)); // bit for bit, same length
+    const ref = oneRun(x);
+    expect(pcm.length).toBe(ref.length);
+    expect(maxDiff(pcm, ref)).toBe(0); // bit for bit
     expect(segments.map((s) => s.samples.length / R)).toEqual([5, 5, 5, 5, 3.7]);
     expect(segments.at(-1)!.final).toBe(true);
-    expect(segments.slice(1).every((s) => s.join?.how === 'exact' && s.join.drift === 0)).toBe(true);
+    expect(segments.slice(1).every((s) => s.join?.how === 'exact' && s.join.drift === 0 && s.join.direct)).toBe(true);
     // The first run starts at the very beginning (no seek); the others a pre-roll early.
     expect(src.calls.map((c) => c.start)).toEqual([0, 2, 7, 12, 17]);
+    // On the grid: every segment came straight from its run.
+    expect(src.nativeCalls).toBe(0);
   });
 
   it('places runs that land off the asked sample (WebM ms timestamps, codec delay)', async () => {
@@ -213,7 +240,20 @@ describe('decodeInSegments', () => {
       expect(maxDiff(pcm, oneRun(x))).toBe(0);
       expect(pcm.length).toBe(oneRun(x).length);
       expect(segments.slice(1).every((s) => s.join?.how === 'exact')).toBe(true);
+      // Off the 441-sample grid: decoded again and resampled from a whole second.
+      expect(segments.slice(1).every((s) => s.join?.direct === false)).toBe(true);
+      expect(src.nativeCalls).toBe(4);
     }
+  });
+
+  it('uses the run\'s own output when it lands off the asked sample but on the grid', async () => {
+    const x = stream(23.7);
+    const src = new FakeSource(x, { land: () => -441 });
+    const { pcm, segments } = await collect(src, 5);
+    expect(pcm.length).toBe(oneRun(x).length);
+    expect(maxDiff(pcm, oneRun(x))).toBe(0);
+    expect(segments.slice(1).every((s) => s.join?.how === 'exact' && s.join.drift === -441 && s.join.direct)).toBe(true);
+    expect(src.nativeCalls).toBe(0);
   });
 
   it('keeps the last drift across a boundary that is silent', async () => {
@@ -278,21 +318,24 @@ describe('decodeInSegments', () => {
     for (const s of segments) expect(s.samples.byteLength).toBe(s.samples.buffer.byteLength);
   });
 
-  it('asks for at most one segment of native audio (plus rolls) per run', async () => {
-    const src = new FakeSource(stream(40));
+  it('asks for at most one segment of audio (plus rolls) per run', async () => {
+    const src = new FakeSource(stream(40), { land: () => 3 });
     const p = segmentPlan({ rate: N, outRate: R, segmentSec: 5 });
     await collect(src, 5);
     for (const c of src.calls) expect(c.duration).toBeLessThanOrEqual(5 + p.preRollSec + p.postRollSec + 1e-9);
+    expect(src.resampled.length).toBeGreaterThan(0);
     for (const n of src.resampled) expect(n).toBeLessThanOrEqual(5 * N + 2 * p.margin);
   });
 
   it('a failing run fails the decode', async () => {
+    const fake = new FakeSource(stream(12));
     const src: SegmentSource = {
-      decode: async (start) => {
+      run: async (start, ...rest) => {
         if (start > 0) throw new Error('ffmpeg failed');
-        return stream(12);
+        return fake.run(start, ...rest);
       },
-      resample: async (x) => fakeResample(x),
+      native: (...args) => fake.native(...args),
+      resample: (x) => fake.resample(x),
     };
     await expect(collect(src, 5)).rejects.toThrow('ffmpeg failed');
   });

@@ -13,15 +13,19 @@
  *    inexactly (WebM/Matroska in ms; start times shifted by codec delay), so a
  *    run's first sample can sit a few samples, or ms, away from where it was
  *    asked. Each run overlaps the previous one and is placed where the two
- *    agree sample for sample (`placeRun`), not where it was asked.
+ *    agree sample for sample (`placeRun`), at the native rate, not where it
+ *    was asked.
  * 3. Resampler phase. 16 kHz samples fall between native ones (every 441
  *    samples at 44.1 kHz meet every 160 at 16 kHz): a resampler started off
- *    that grid gives other samples. So runs decode at the native rate, and
- *    resampling is a separate step over native windows that start and end on
- *    whole seconds (always on both grids) with a margin on each side for the
- *    filter to settle. (Measured: one-step runs with `-ss` on whole seconds
- *    are exact for WAV/MP3/MP4/Opus, but not for WebM/Matroska, whose runs
- *    land off the grid.)
+ *    that grid gives other samples. A run that lands on the grid (MP4, MP3,
+ *    WAV, Ogg: always, they seek exactly) gives its 16 kHz output directly. A
+ *    run that lands off it (measured: WebM/Matroska, often) is decoded again
+ *    at the native rate and resampled over a window that starts on a whole
+ *    second (always on both grids), with a margin each side for the filter.
+ *
+ * So a run yields its 16 kHz output plus two short stretches of native audio:
+ * its head (to be placed against the previous run) and its tail (to place the
+ * next one). Whole native runs are only decoded for runs off the grid.
  *
  * Exact for every decoder that is deterministic given a few frames of
  * history. Not for AAC streams with perceptual noise substitution: the decoder
@@ -32,14 +36,29 @@
  * Pure: ffmpeg sits behind SegmentSource, so all of this is unit-tested with a fake.
  */
 
+/** What one ffmpeg run over part of the stream gives. */
+export interface SegmentRun {
+  /** The run resampled to the output rate, by one resampler from the run's first sample to its end. */
+  out: Float32Array;
+  /** The run's first native samples (as many as asked, fewer if the run is shorter). */
+  head: Float32Array;
+  /** The run's native samples from the asked `tailFrom` to its end (empty if the run ends before). */
+  tail: Float32Array;
+  /** Native samples in the run; null when it ended between its head and `tailFrom` (so it is short). */
+  length: number | null;
+}
+
 export interface SegmentSource {
   /**
-   * Mono float32 at the native rate of the first audio stream, from `startSec`
-   * (0: from the very beginning, no seeking) for at most `durationSec`
-   * seconds; fewer samples when the stream ends first.
+   * Decodes the first audio stream from `startSec` (0: from the very
+   * beginning, no seeking) for at most `durationSec` seconds (fewer when the
+   * stream ends first), downmixed to mono: resampled to the output rate, plus
+   * its first `head` and its samples from `tailFrom` on at the native rate.
    */
-  decode(startSec: number, durationSec: number): Promise<Float32Array>;
-  /** Resamples a standalone run of native mono samples to the output rate, with the resampler one whole-file run uses. */
+  run(startSec: number, durationSec: number, head: number, tailFrom: number): Promise<SegmentRun>;
+  /** The same run, whole, mono at the native rate (asked only for runs that land off the resampler's grid). */
+  native(startSec: number, durationSec: number): Promise<Float32Array>;
+  /** Resamples a standalone run of native mono samples to the output rate, with the resampler one whole-file run uses. May take over (transfer) `native`'s buffer. */
   resample(native: Float32Array): Promise<Float32Array>;
 }
 
@@ -66,6 +85,8 @@ export interface Join {
   drift: number;
   /** Agreement on the overlap (signal-to-difference, dB); Infinity when identical, null when not compared. */
   agreementDb: number | null;
+  /** The run landed on the resampler's grid, so its own 16 kHz output was used (else: decoded again and resampled). */
+  direct: boolean;
 }
 
 export interface Segment {
@@ -190,8 +211,14 @@ export function placeRun(ref: Float32Array, refStart: number, run: Float32Array,
     const a = db(e, exact);
     return a >= minDb ? { offset: predicted, how: 'matched', agreementDb: a } : { ...asked, agreementDb: a };
   }
+  // Close but not identical where asked (a decoder that adds noise), and worse one sample either side:
+  // that is the place. (One sample off still agrees to ~25 dB on speech at 48 kHz, so a bare threshold would not do.)
+  const a0 = db(e, exact);
+  if (a0 >= 2 * minDb && exact < sse(ref, w, run, g - predicted + 1, n) && exact < sse(ref, w, run, g - predicted - 1, n)) {
+    return { offset: predicted, how: 'matched', agreementDb: a0 };
+  }
   // Search: a short probe inside the window ranks every offset; the best few are confirmed on the whole window.
-  const p = w + (loudest(ref, w, w + n, P) - w);
+  const p = loudest(ref, w, w + n, P);
   const top: { sse: number; d: number }[] = [];
   const K = 6;
   for (let k = 0; k <= 2 * o.search; k++) {
@@ -226,8 +253,10 @@ export interface SegmentPlan {
   /** Native samples of a run that are not trusted (decoder warm-up). */
   settle: number;
   search: number;
-  /** Native samples of a run kept to place the next one. */
+  /** Native samples at the end of a segment kept (with the run's post-roll) to place the next run. */
   keep: number;
+  /** Native samples at the start of a run returned to place it. */
+  head: number;
 }
 
 export function segmentPlan(o: SegmentOptions): SegmentPlan {
@@ -242,7 +271,9 @@ export function segmentPlan(o: SegmentOptions): SegmentPlan {
   // The comparison region reaches up to 1 s past a boundary; the next window needs margin + guard.
   const postRollSec = Math.ceil(((margin + guard) / N + 1) * 1000) / 1000;
   const keep = margin + 2 * N;
-  return { margin, guard, preRollSec, postRollSec, settle, search, keep };
+  // From the run's start to past the previous run's end, wherever within the search it lands.
+  const head = Math.ceil((preRollSec + postRollSec) * N) + search;
+  return { margin, guard, preRollSec, postRollSec, settle, search, keep, head };
 }
 
 /**
@@ -256,59 +287,95 @@ export async function* decodeInSegments(src: SegmentSource, o: SegmentOptions): 
   const N = o.rate;
   const R = o.outRate;
   const plan = segmentPlan(o);
+  const period = resamplePeriod(N, R);
   const { margin: M, guard } = plan;
   let S = 0; // this segment's first second
   let drift = 0; // where the last placed run landed relative to where it was asked
-  let prev: { data: Float32Array; start: number } | null = null; // the previous run's last samples, placed
+  let prev: { data: Float32Array; start: number } | null = null; // the previous run's tail, placed
   for (;;) {
     const E0 = S + o.segmentSec;
     const A = prev ? Math.max(0, S - plan.preRollSec) : 0;
     const dur = E0 + plan.postRollSec - A;
-    const run = await src.decode(A, dur);
-    let offset = 0;
+    const tailFrom = Math.max(0, (E0 - A) * N - plan.keep);
+    const run = await src.run(A, dur, prev ? plan.head : 0, tailFrom);
+    let offset = 0; // stream index of the run's first sample
     let join: Join | null = null;
     if (prev) {
-      const p = placeRun(prev.data, prev.start, run, A * N + drift, { search: plan.search, settle: plan.settle });
+      const p = placeRun(prev.data, prev.start, run.head, A * N + drift, { search: plan.search, settle: plan.settle });
       offset = p.offset;
       if (p.how === 'exact' || p.how === 'matched') drift = offset - A * N;
-      join = { how: p.how, drift: offset - A * N, agreementDb: p.agreementDb };
+      join = { how: p.how, drift: offset - A * N, agreementDb: p.agreementDb, direct: true };
     }
-    const end = offset + run.length; // stream index past the run's last sample
-    const short = run.length < Math.round(dur * N) - Math.round(0.1 * N);
+    const short = run.length === null || run.length < Math.round(dur * N) - Math.round(0.1 * N);
+    const end = run.length === null ? null : offset + run.length; // stream index past the run's last sample
     let E: number | null; // this segment's end (s); null: the end of the stream
-    if (end >= E0 * N + M + guard) E = E0;
+    if (end !== null && end >= E0 * N + M + guard) E = E0;
     else if (short) E = null;
     else {
       // Landed early: the run stops before this segment's end. Take what it covers.
-      E = Math.floor((end - M - guard) / N);
+      E = Math.floor((end! - M - guard) / N);
       if (E <= S) throw new SegmentError(`a run asked at ${A} s did not reach past ${S} s`);
     }
 
-    // The native window to resample: [a, b), on whole seconds plus margins.
-    const a = prev ? S * N - M : 0;
-    const b = E === null ? end : E * N + M;
-    if (b <= S * N) return; // nothing past the last segment (only when a run could not be placed)
-    const w = new Float32Array(b - a);
-    // Samples before the splice come from the previous run (placed), after it from this one (settled).
-    const splice = prev ? Math.max(S * N, offset + plan.settle) : 0;
-    if (prev) {
-      if (splice > prev.start + prev.data.length - guard || a < prev.start) throw new SegmentError(`runs near ${S} s do not overlap`);
-      w.set(prev.data.subarray(a - prev.start, splice - prev.start), 0);
+    let samples: Float32Array;
+    if (offset % period === 0) {
+      // On the grid: the run's own resampler output lines up with the whole-file one.
+      const j0 = (offset / N) * R;
+      const from = S * R - j0;
+      const to = E === null ? run.out.length : E * R - j0;
+      if (from < 0 || to > run.out.length) throw new SegmentError(`the run at ${A} s does not cover ${S}-${E ?? 'end'} s`);
+      samples = run.out.slice(from, Math.max(from, to));
+    } else {
+      join!.direct = false;
+      samples = await resampleWindow(src, o, plan, prev!, A, dur, offset, S, E);
     }
-    w.set(run.subarray(splice - offset, b - offset), splice - a);
-    const y = await src.resample(w);
-    const skip = ((S * N - a) * R) / N;
-    const take = E === null ? y.length - skip : (E - S) * R;
-    if (take < 0 || y.length < skip + take) throw new SegmentError(`the resampler returned ${y.length} samples, expected ${skip + take}`);
-
     if (E !== null) {
-      const from = Math.max(offset, E * N - plan.keep);
-      prev = { data: run.slice(from - offset), start: from };
+      if (run.tail.length === 0 || offset + tailFrom > E * N - M - plan.settle) throw new SegmentError(`the run at ${A} s ended before ${E} s`);
+      prev = { data: run.tail, start: offset + tailFrom };
     }
-    yield { start: S * R, samples: y.slice(skip, skip + take), final: E === null, join };
+    yield { start: S * R, samples, final: E === null, join };
     if (E === null) return;
     S = E;
   }
+}
+
+/**
+ * For a run that landed off the resampler's grid: decodes it again at the
+ * native rate and resamples the window [S - margin, E + margin) (to the end of
+ * the stream when E is null), which starts on a whole second. Samples before
+ * the run has settled come from the previous run's tail.
+ */
+async function resampleWindow(
+  src: SegmentSource,
+  o: SegmentOptions,
+  plan: SegmentPlan,
+  prev: { data: Float32Array; start: number },
+  A: number,
+  dur: number,
+  placed: number,
+  S: number,
+  E: number | null,
+): Promise<Float32Array> {
+  const N = o.rate;
+  const R = o.outRate;
+  const M = plan.margin;
+  const x = await src.native(A, dur);
+  // The same command lands in the same place; should it not, place this run too.
+  const offset = placeRun(prev.data, prev.start, x, placed, { search: plan.search, settle: plan.settle }).offset;
+  const end = offset + x.length;
+  const a = S * N - M;
+  const b = E === null ? end : E * N + M;
+  if (b > end || b <= S * N) throw new SegmentError(`the run at ${A} s does not cover ${S}-${E ?? 'end'} s`);
+  const splice = Math.max(S * N, offset + plan.settle);
+  if (splice > prev.start + prev.data.length - plan.guard || a < prev.start) throw new SegmentError(`runs near ${S} s do not overlap`);
+  const w = new Float32Array(b - a);
+  w.set(prev.data.subarray(a - prev.start, splice - prev.start), 0);
+  w.set(x.subarray(splice - offset, b - offset), splice - a);
+  const y = await src.resample(w);
+  const skip = (M * R) / N;
+  const take = E === null ? y.length - skip : (E - S) * R;
+  if (take < 0 || y.length < skip + take) throw new SegmentError(`the resampler returned ${y.length} samples, expected ${skip + take}`);
+  return y.slice(skip, skip + take);
 }
 
 /**

@@ -55,11 +55,34 @@ export function probeTimeoutMs(sizeBytes: number): number {
 }
 
 /**
- * A guard, not an estimate: ffmpeg.wasm decodes audio many times faster than
- * real time, so this only fires when something is stuck. It grows with the
- * bytes to read (video streams are demuxed and dropped) and with the audio to decode.
+ * Seconds of audio per segment: each is one ffmpeg command reading the file in
+ * place and one resampling its window (segments.ts). Longer segments spend
+ * less on each command's start-up (opening the file, reading an MP4's index),
+ * shorter ones hold less audio at a time. Chosen by measurement (see the
+ * decode notes in the commit that set it).
  */
-export function decodeTimeoutMs(sizeBytes: number, durationSec: number): number {
-  const dur = Number.isFinite(durationSec) && durationSec > 0 ? durationSec : 0;
-  return 60_000 + (sizeBytes / MiB) * 1000 + dur * 500;
+export const SEGMENT_SECONDS = 60;
+
+/**
+ * ffmpeg.wasm 0.12 leaks a little of its wasm stack with every command (exit()
+ * unwinds by throwing; the stack pointer is never restored) and its 64 KiB
+ * stack overflows after ~120-160 commands ("memory access out of bounds";
+ * ffmpegwasm/ffmpeg.wasm#820, #563). The engine loads a fresh core after this many.
+ */
+export const COMMANDS_PER_CORE = 40;
+
+/**
+ * Guards, not estimates: ffmpeg.wasm decodes audio many times faster than
+ * real time, so these only fire when something is stuck. A segment's command
+ * reads its part of the file, but some containers can only seek by reading
+ * from the start (MP3 without an index, Matroska without cues): the guard
+ * allows for reading the whole file, at a pace far below WORKERFS's.
+ */
+export function segmentTimeoutMs(sizeBytes: number, seconds: number): number {
+  return 60_000 + (sizeBytes / (10 * MiB)) * 1000 + seconds * 500;
+}
+
+/** Resampling a window of native samples held in MEMFS. */
+export function resampleTimeoutMs(seconds: number): number {
+  return 30_000 + seconds * 500;
 }

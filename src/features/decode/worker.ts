@@ -32,16 +32,19 @@ import { formatDuration, type Limits } from '../../lib/limits';
 import type { MediaFacts, PcmChunk } from '../../pipeline/types';
 import { classifyFailure, durationFromProgressReport, factsFromProbe, probeFailure, damageInLog } from './interpret';
 import {
-  CHUNK_SAMPLES,
+  COMMANDS_PER_CORE,
   DECODE_SAMPLE_RATE,
-  decodeTimeoutMs,
   LOAD_TIMEOUT_MS,
   probeTimeoutMs,
+  resampleTimeoutMs,
+  SEGMENT_SECONDS,
+  segmentTimeoutMs,
   type DecodeClientOptions,
   type DecodeEngineInfo,
   type DecodeWorkerApi,
 } from './shared';
 import { Chunker } from './chunker';
+import { decodeInSegments, readAhead, type SegmentSource } from './segments';
 import { blobReader, findTruncation } from './structure';
 
 const abs = (u: string) => new URL(u, self.location.href).href;
@@ -115,6 +118,8 @@ class Engine {
   private choice: DecodeClientOptions['core'] = 'auto';
   private log: string[] = [];
   private retire = false;
+  /** Commands run by the loaded core (see COMMANDS_PER_CORE). */
+  private commands = 0;
   private onProgress: ((e: ProgressEvent) => void) | null = null;
   /** One ffmpeg command at a time: calls queue here. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -205,6 +210,7 @@ class Engine {
     });
     ff.on('progress', (e: ProgressEvent) => this.onProgress?.(e));
     this.ffmpeg = ff;
+    this.commands = 0;
     this.info = { core, note, loadMs: Math.round(performance.now() - t0) };
     return ff;
   }
@@ -233,6 +239,8 @@ class Engine {
     const ff = await this.get();
     this.log = [];
     this.onProgress = onProgress ?? null;
+    // Each command leaks a little of the core's wasm stack: replace the core before it runs out.
+    if (++this.commands >= COMMANDS_PER_CORE) this.retire = true;
     try {
       const ret = await supervise(tool === 'ffmpeg' ? ff.exec(args) : ff.ffprobe(args), timeoutMs, () => this.kill());
       if (tool === 'ffmpeg' && ret !== 0) this.retire = true;
@@ -273,6 +281,12 @@ class Engine {
     } finally {
       await ff.deleteFile(path).catch(() => {});
     }
+  }
+
+  /** Writes `data` into MEMFS; its buffer is transferred to ffmpeg's worker (unusable here afterwards). */
+  async writeFile(path: string, data: Uint8Array): Promise<void> {
+    const ff = await this.get();
+    await ff.writeFile(path, data);
   }
 
   async deleteQuietly(path: string): Promise<void> {
@@ -340,6 +354,108 @@ function inputOptions(container: string): string[] {
   return container === 'wav' ? ['-max_size', String(1 << 20)] : [];
 }
 
+/** Seconds as ffmpeg reads them (no float noise such as 64.09700000000001). */
+const seconds = (s: number) => String(Math.round(s * 1e6) / 1e6);
+
+const floats = (bytes: Uint8Array): Float32Array => {
+  const n = bytes.byteLength >> 2;
+  return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(bytes.slice(0, n * 4).buffer);
+};
+
+/**
+ * ffmpeg behind the segmenter's interface (segments.ts). Each call is one
+ * command, alone on the engine (a probe of another file can run between two
+ * segments), reading the File in place (WORKERFS, mounted for that command
+ * only). Outputs go to MEMFS and are read back and deleted at once.
+ * - run: the first audio stream from `startSec`, downmixed to mono: resampled
+ *   to 16 kHz exactly as a whole-file command does it (same auto-inserted
+ *   resampler), plus the first `head` and the samples from `tailFrom` on at
+ *   the native rate, cut by sample count (atrim), not by timestamp.
+ * - native: the same stream whole at the native rate; resample: a native
+ *   window written to MEMFS and resampled to 16 kHz. Only for runs that land
+ *   off the resampler's grid (WebM/Matroska, sometimes).
+ * `errors` collects the error lines every command logged, for the damage check at the end.
+ */
+function segmentSource(file: File, facts: MediaFacts, rate: number, errors: string[]): SegmentSource {
+  const note = (log: string[]) => {
+    // A container that says it is cut off fails the decode now; decoding errors are judged at the end.
+    const cut = damageInLog(log, NaN, NaN);
+    if (cut) throw cut;
+    for (const line of log) if (errors.length < LOG_LINES && line !== 'Aborted()') errors.push(line);
+  };
+  const mono = (r: number, path: string) => ['-ac', '1', '-ar', String(r), '-c:a', 'pcm_f32le', '-f', 'f32le', path];
+  const input = (startSec: number, durationSec: number, path: string) => [
+    ...['-v', 'error', ...inputOptions(facts.container)],
+    ...(startSec > 0 ? ['-ss', seconds(startSec)] : []),
+    ...['-t', seconds(durationSec), '-i', path],
+  ];
+  /** Runs one ffmpeg command over the mounted file; returns the outputs, read and deleted. */
+  const decodeCommand = (args: (path: string) => string[], outputs: string[], durationSec: number) =>
+    engine.exclusive(async () => {
+      const path = await engine.mount(file);
+      try {
+        const run = await engine.run('ffmpeg', args(path), segmentTimeoutMs(file.size, durationSec));
+        if (run.ret !== 0) throw classifyFailure(run.log, facts.container);
+        note(run.log);
+        const read: Float32Array[] = [];
+        for (const out of outputs) read.push(floats((await engine.readAndDelete(out)) as Uint8Array));
+        return read;
+      } finally {
+        for (const out of outputs) await engine.deleteQuietly(out);
+        await engine.unmount();
+      }
+    });
+  return {
+    run: async (startSec, durationSec, head, tailFrom) => {
+      // The first audio stream only (video is demuxed and dropped, never decoded), split three ways.
+      const graph = head > 0 ? `[0:a:0]asplit=3[o][h][t];[h]atrim=end_sample=${head}[hh];[t]atrim=start_sample=${tailFrom}[tt]` : `[0:a:0]asplit=2[o][t];[t]atrim=start_sample=${tailFrom}[tt]`;
+      const outs = ['/run.16k.f32', '/run.tail.f32', ...(head > 0 ? ['/run.head.f32'] : [])];
+      const [out, tail, h = new Float32Array(0)] = await decodeCommand(
+        (path) => [
+          ...input(startSec, durationSec, path),
+          ...['-filter_complex', graph],
+          ...['-map', '[o]', ...mono(DECODE_SAMPLE_RATE, outs[0])],
+          ...['-map', '[tt]', ...mono(rate, outs[1])],
+          ...(head > 0 ? ['-map', '[hh]', ...mono(rate, outs[2])] : []),
+        ],
+        outs,
+        durationSec,
+      );
+      const length = tail.length ? tailFrom + tail.length : h.length < head ? h.length : null;
+      return { out, head: h, tail, length };
+    },
+    native: async (startSec, durationSec) => {
+      const out = '/run.native.f32';
+      const [x] = await decodeCommand((path) => [...input(startSec, durationSec, path), '-map', '0:a:0', '-vn', '-sn', '-dn', ...mono(rate, out)], [out], durationSec);
+      return x;
+    },
+    resample: (native) =>
+      engine.exclusive(async () => {
+        const inp = '/window.f32';
+        const out = '/window.16k.f32';
+        try {
+          await engine.writeFile(inp, new Uint8Array(native.buffer, native.byteOffset, native.byteLength));
+          const run = await engine.run(
+            'ffmpeg',
+            ['-v', 'error', '-f', 'f32le', '-ar', String(rate), '-ac', '1', '-i', inp, ...mono(DECODE_SAMPLE_RATE, out)],
+            resampleTimeoutMs(native.length / rate),
+          );
+          if (run.ret !== 0) throw classifyFailure(run.log, 'f32le');
+          return floats((await engine.readAndDelete(out)) as Uint8Array);
+        } finally {
+          await engine.deleteQuietly(inp);
+          await engine.deleteQuietly(out);
+        }
+      }),
+  };
+}
+
+/**
+ * Decodes the file in segments of SEGMENT_SECONDS (see segments.ts), so only
+ * about one segment of audio is in memory at a time, whatever the length of
+ * the file. The next segment decodes while this one's chunks are delivered,
+ * and no further: `onChunk` resolving is the back-pressure.
+ */
 async function decode(
   file: File,
   facts: MediaFacts,
@@ -348,69 +464,29 @@ async function decode(
 ): Promise<{ totalSamples: number }> {
   // Progress is advisory: a page that fails to take it must not fail the decode.
   const report = (f: number) => void Promise.resolve(onProgress(f)).catch(() => {});
+  const expected = facts.durationSec > 0 ? facts.durationSec * DECODE_SAMPLE_RATE : NaN;
   const chunker = new Chunker();
   const send = async (chunks: PcmChunk[]) => {
-    // Each chunk owns its buffer, so it is moved to the page, not copied.
-    for (const c of chunks) await onChunk(Comlink.transfer(c, [c.samples.buffer]));
+    for (const c of chunks) {
+      // Each chunk owns its buffer, so it is moved to the page, not copied.
+      await onChunk(Comlink.transfer(c, [c.samples.buffer]));
+      if (expected > 0) report(Math.min(0.99, chunker.emitted / expected));
+    }
   };
 
-  // One segment, the whole file, for now. Hour-long media will decode a
-  // sequence of time ranges here, each pushed through the same chunker.
-  const pcm = await decodeSegment(file, facts, (f) => report(f * 0.95));
-  const runs = Math.ceil(pcm.length / CHUNK_SAMPLES);
-  for (let i = 0; i < runs; i++) {
-    await send(chunker.push(pcm.subarray(i * CHUNK_SAMPLES, (i + 1) * CHUNK_SAMPLES)));
-    report(0.95 + (0.05 * (i + 1)) / runs);
-  }
+  // Decoded at the stream's own rate first (resampled per window); 48 kHz if ffprobe did not say.
+  const rate = Number.isInteger(facts.sampleRate) && facts.sampleRate > 0 ? facts.sampleRate : 48_000;
+  const errors: string[] = [];
+  const segments = decodeInSegments(segmentSource(file, facts, rate, errors), { rate, outRate: DECODE_SAMPLE_RATE, segmentSec: SEGMENT_SECONDS });
+  for await (const segment of readAhead(segments)) await send(chunker.push(segment.samples));
   await send(chunker.flush());
 
   const totalSamples = chunker.emitted;
+  const damage = damageInLog(errors, totalSamples / DECODE_SAMPLE_RATE, facts.durationSec);
+  if (damage) throw damage;
   if (totalSamples === 0) throw new VoxError('file-corrupt', 'Its audio track decoded to no samples.');
   report(1);
   return { totalSamples };
-}
-
-/**
- * Runs ffmpeg once over the file's first audio stream and returns it as 16 kHz
- * mono float32. `onProgress` gets 0..1 of the stated duration.
- */
-function decodeSegment(file: File, facts: MediaFacts, onProgress: (fraction: number) => void): Promise<Float32Array> {
-  return engine.exclusive(async () => {
-    const input = await engine.mount(file);
-    const out = '/decoded.f32';
-    try {
-      const total = facts.durationSec > 0 ? facts.durationSec : NaN;
-      let lastSent = 0;
-      let reported = 0;
-      const run = await engine.run(
-        'ffmpeg',
-        // The first audio stream only (video is demuxed and dropped, never decoded), downmixed and resampled.
-        ['-v', 'error', ...inputOptions(facts.container), '-i', input, '-map', '0:a:0', '-vn', '-sn', '-dn', '-ac', '1', '-ar', String(DECODE_SAMPLE_RATE), '-c:a', 'pcm_f32le', '-f', 'f32le', out],
-        decodeTimeoutMs(file.size, facts.durationSec),
-        ({ time }) => {
-          // `time`: output position in µs. A run's first report can carry a stale
-          // INT64_MAX left by the previous run; reports are kept monotonic.
-          const now = performance.now();
-          if (!(total > 0) || !(time >= 0 && time < 1e15) || now - lastSent < 100) return;
-          const f = Math.min(1, time / 1e6 / total);
-          if (f <= reported) return;
-          lastSent = now;
-          reported = f;
-          onProgress(f);
-        },
-      );
-      if (run.ret !== 0) throw classifyFailure(run.log, facts.container);
-      // Free MEMFS at once: the bytes now live only in this worker.
-      const bytes = (await engine.readAndDelete(out)) as Uint8Array;
-      const damage = damageInLog(run.log, bytes.byteLength / 4 / DECODE_SAMPLE_RATE, facts.durationSec);
-      if (damage) throw damage;
-      const n = Math.floor(bytes.byteLength / 4);
-      return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(bytes.slice(0, n * 4).buffer);
-    } finally {
-      await engine.deleteQuietly(out);
-      await engine.unmount();
-    }
-  });
 }
 
 /** Every exposed call throws errors that survive comlink (see encodeForWorkerBoundary). */
