@@ -68,7 +68,7 @@ export async function webgpuCase(url, { pcm, ref, maxSeconds, log }) {
     const page = await openBenchPage(browser, url, log);
     // eslint-disable-next-line no-undef
     const adapter = await page.evaluate(() => window.voxBench.adapterInfo());
-    const result = await separateWeb(page, { pcm, ref, backend: 'webgpu', maxSeconds, timeoutMs: 10 * 60_000 });
+    const result = await separateWeb(page, { pcm, ref, backend: 'webgpu', maxSeconds, timeoutMs: 15 * 60_000 });
     return { adapter, ...result };
   } finally {
     await browser.close();
