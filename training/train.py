@@ -64,12 +64,29 @@ class ValSet:
         return float(np.mean(vals))
 
 
+MIX_KEYS = {"p_overlap": float, "curriculum": lambda v: [float(x) for x in v.split(",")]}
+
+
+def parse_mix(items):
+    """--mix p_overlap=0.7 curriculum=START,STEPS,FLOOR (see training/mix.py, mix version 2)."""
+    out = {}
+    for k, v in parse_overrides(items).items():
+        if k not in MIX_KEYS:
+            raise ValueError(f"unknown --mix key {k!r} (known: {', '.join(MIX_KEYS)})")
+        out[k] = MIX_KEYS[k](v)
+    if "curriculum" in out and len(out["curriculum"]) != 3:
+        raise ValueError("--mix curriculum=START,STEPS,FLOOR")
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
     ap.add_argument("--ckpt", default=os.path.join(HERE, "checkpoints", "latest.pt"))
     ap.add_argument("--log", default=None, help="default: train_log.tsv next to --ckpt")
     ap.add_argument("--config", nargs="*", default=[], help="model config overrides key=value (fresh start only)")
+    ap.add_argument("--mix", nargs="*", default=None,
+                    help="data-mix settings key=value, stored in the checkpoint; on resume they replace the stored ones")
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--lr", type=float, default=5e-4)
@@ -104,6 +121,11 @@ def main(argv=None):
         else:
             config = make_config(**parse_overrides(a.config))
             hp = {"batch": a.batch, "seconds": a.seconds, "lr": a.lr, "warmup": a.warmup, "seed": a.seed}
+        if a.mix is not None:
+            mix_hp = parse_mix(a.mix)
+            if resume and mix_hp != hp.get("mix", {}):
+                print(f"[train] data mix changed at step {int(state['step'])}: {hp.get('mix', {})} -> {mix_hp}", flush=True)
+            hp = dict(hp, mix=mix_hp)
     except (ck.CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
@@ -130,7 +152,7 @@ def main(argv=None):
         print(f"[train] resumed {a.ckpt} at step {step} ({wall_s / 3600:.2f} h)", flush=True)
     else:
         print(f"[train] fresh start: {json.dumps(config)} params={count_params(model)}", flush=True)
-    mixer = Mixer(train_cache, seed=hp["seed"], seconds=hp["seconds"])
+    mixer = Mixer(train_cache, seed=hp["seed"], seconds=hp["seconds"], **hp.get("mix", {}))
 
     if not os.path.exists(log_path):
         os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
