@@ -4,6 +4,8 @@ import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 import { contentSecurityPolicy, isolationHeaders } from './src/lib/security-headers.ts';
+import { precompressed } from './scripts/precompress.ts';
+import { LAZY_ENGINE_FILES, engineAssetFileNames } from './src/sw/engine-files.ts';
 
 /** The hash of the shipped manifest is compiled into the app: a swapped manifest is refused. */
 function manifestPin(command: 'build' | 'serve'): string {
@@ -48,6 +50,7 @@ export default defineConfig(({ command }) => {
       react(),
       cspMeta(),
       staticHostHeaders(),
+      precompressed({ ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy('build') }),
       VitePWA({
         strategies: 'injectManifest',
         srcDir: 'src/sw',
@@ -71,6 +74,9 @@ export default defineConfig(({ command }) => {
         },
         injectManifest: {
           globPatterns: ['**/*.{js,mjs,css,html,wasm,onnx,json,png,svg,webmanifest}'],
+          // Engines only some browsers use (ffmpeg core-mt, ORT's WebGPU build) are
+          // cached by the service worker when first used, not downloaded by everyone.
+          globIgnores: LAZY_ENGINE_FILES.map((g) => `**/${g}`),
           // The ffmpeg and onnxruntime wasm files are ~15–33 MB each.
           maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
         },
@@ -80,7 +86,8 @@ export default defineConfig(({ command }) => {
     define: {
       __MODEL_MANIFEST_SHA256__: JSON.stringify(manifestPin(command)),
     },
-    worker: { format: 'es' },
+    // Asset names tell the optional engines apart, so the service worker can leave them out of the precache.
+    worker: { format: 'es', rolldownOptions: { output: { assetFileNames: engineAssetFileNames } } },
     optimizeDeps: { exclude: ['@ffmpeg/ffmpeg', '@ffmpeg/util', 'onnxruntime-web'] },
     build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
     server: { headers },

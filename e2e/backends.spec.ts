@@ -27,6 +27,8 @@ async function separateWith(browser: Browser, backend: 'wasm' | 'webgpu', dir: s
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/');
+  // Let the service worker take control first, so the engine it did not precache is cached on first use.
+  await expect(page.getByTestId('offline-badge')).toHaveAttribute('data-ready', 'true', { timeout: 3 * 60_000 });
   await page.getByText('Settings').click();
   await page.getByTestId('backend-setting').selectOption(backend);
   await page.getByTestId('rate-setting').selectOption('model');
@@ -50,6 +52,9 @@ test('WASM and WebGPU give the same tracks within 40 dB, and the app says which 
     expect(wasm.label).toContain('WebAssembly');
     const webgpu = await separateWith(gpu, 'webgpu', info.outputDir);
     expect(webgpu.label).toContain('WebGPU');
+    // ORT's WebGPU build is not precached: the service worker kept it when the run fetched it.
+    const engines = await webgpu.page.evaluate(async () => (await (await caches.open('voxsplit-engines')).keys()).map((r) => r.url));
+    expect(engines.some((u) => /\.jsep-[^/]*\.wasm$/.test(u)), `engine cache: ${engines.join(', ')}`).toBe(true);
     expect([...webgpu.tracks.keys()]).toEqual([...wasm.tracks.keys()]);
     const input = readWav16(fixture('short.wav')).samples;
     const report: Record<string, { agreementDb: number; maxAbsDiff: number }> = {};

@@ -14,7 +14,12 @@ import { fixture } from './support/media-fixtures';
 const TAMPERED = path.resolve('test-results/dist-tampered');
 
 async function serve(dir: string): Promise<ChildProcess> {
-  const p = spawn('npx', ['vite', 'preview', '--outDir', dir, '--host', 'localhost', '--port', String(TAMPER_PORT), '--strictPort'], { stdio: 'ignore' });
+  // Vite itself, not through npx: killing npx left vite serving the port for the next test.
+  const vite = path.resolve('node_modules/vite/bin/vite.js');
+  const p = spawn(process.execPath, [vite, 'preview', '--outDir', dir, '--host', 'localhost', '--port', String(TAMPER_PORT), '--strictPort'], { stdio: 'ignore' });
+  p.once('exit', (code) => {
+    if (code) console.error(`tampered preview server exited with ${code} (port ${TAMPER_PORT} taken?)`);
+  });
   for (let i = 0; i < 100; i++) {
     try {
       const r = await fetch(`http://localhost:${TAMPER_PORT}/`);
@@ -24,8 +29,16 @@ async function serve(dir: string): Promise<ChildProcess> {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  p.kill();
+  await stop(p);
   throw new Error('tampered preview server did not start');
+}
+
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  p.removeAllListeners('exit');
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill();
+  await exited;
 }
 
 function copyDist(): string {
@@ -60,7 +73,7 @@ test('a model with one changed byte is refused and nothing runs', async ({ page,
     await expect(page.getByTestId('results')).toHaveCount(0);
     expect(egress.log.filter((r) => /ort-wasm/.test(r.url)), 'onnxruntime was never loaded').toEqual([]);
   } finally {
-    server.kill();
+    await stop(server);
   }
 });
 
@@ -75,6 +88,6 @@ test('a manifest that differs from the one built into the app is refused', async
     await expectRefusal(page, 'model-manifest-tampered');
     expect(egress.log.filter((r) => /ort-wasm|\.onnx/.test(r.url))).toEqual([]);
   } finally {
-    server.kill();
+    await stop(server);
   }
 });

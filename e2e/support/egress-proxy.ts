@@ -11,6 +11,10 @@ export interface EgressRecord {
   method: string;
   url: string;
   allowed: boolean;
+  /** Response body bytes as they crossed the wire (compressed if the server compressed them). */
+  bytes: number;
+  /** The response's Content-Encoding, if any. */
+  encoding?: string;
 }
 
 export class EgressProxy {
@@ -23,7 +27,7 @@ export class EgressProxy {
     const server = http.createServer((req, res) => this.forward(req, res));
     server.on('connect', (req: http.IncomingMessage, socket: net.Socket) => {
       // HTTPS/WSS tunnels: the app never needs one.
-      this.log.push({ method: 'CONNECT', url: req.url ?? '', allowed: false });
+      this.log.push({ method: 'CONNECT', url: req.url ?? '', allowed: false, bytes: 0 });
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
     });
     await new Promise<void>((resolve, reject) => {
@@ -52,7 +56,8 @@ export class EgressProxy {
       return;
     }
     const allowed = target.protocol === 'http:' && ALLOWED_HOSTS.includes(target.host);
-    this.log.push({ method: req.method ?? 'GET', url: target.href, allowed });
+    const record: EgressRecord = { method: req.method ?? 'GET', url: target.href, allowed, bytes: 0 };
+    this.log.push(record);
     if (!allowed || this.offline) {
       // Offline is a network failure, not an HTTP answer.
       req.socket.destroy();
@@ -62,6 +67,9 @@ export class EgressProxy {
       { host: target.hostname, port: Number(target.port), path: target.pathname + target.search, method: req.method, headers: req.headers },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
+        const enc = up.headers['content-encoding'];
+        if (enc) record.encoding = String(enc);
+        up.on('data', (chunk: Buffer) => (record.bytes += chunk.length));
         up.pipe(res);
       },
     );

@@ -13,9 +13,9 @@ export const CHUNK_SECONDS = 10;
 export const CHUNK_SAMPLES = CHUNK_SECONDS * DECODE_SAMPLE_RATE;
 
 /**
- * Which ffmpeg core runs: the multithreaded one needs SharedArrayBuffer, i.e.
- * a cross-origin isolated page; "auto" picks it when it can and falls back to
- * the single-threaded one if it cannot load.
+ * Which ffmpeg core runs. "auto" is the single-threaded core (faster for audio
+ * and lighter, see the decode worker); "mt" needs SharedArrayBuffer, i.e. a
+ * cross-origin isolated page, and is fetched only when asked for.
  */
 export type CoreChoice = 'auto' | 'mt' | 'st';
 
@@ -25,7 +25,7 @@ export interface DecodeClientOptions {
 
 export interface DecodeEngineInfo {
   core: 'mt' | 'st';
-  /** Why "auto" did not get the multithreaded core, when it did not. */
+  /** A remark on the core that runs, if any. */
   note?: string;
   /** Time to load and compile the core, in ms. */
   loadMs: number;
