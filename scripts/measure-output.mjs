@@ -20,6 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { attachMemory } from '../e2e/support/js-memory.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -174,49 +175,6 @@ async function launch() {
     rmSync(dir, { recursive: true, force: true });
   };
   return context;
-}
-
-/** CDP hooks on a page and its workers (auto-attached). */
-async function attachMemory(page) {
-  // JS memory per context = V8 heap + ArrayBuffer backing stores (where audio lives; CDP's
-  // JSHeapUsedSize leaves those out). Workers are reached through auto-attached targets.
-  // (measureUserAgentSpecificMemory is no use here: it counts ffmpeg-mt's SharedArrayBuffer once per thread.)
-  const cdp = await page.context().newCDPSession(page);
-  const workers = new Map();
-  const waiting = new Map();
-  let nextId = 1;
-  cdp.on('Target.attachedToTarget', (e) => workers.set(e.sessionId, e.targetInfo));
-  cdp.on('Target.detachedFromTarget', (e) => workers.delete(e.sessionId));
-  cdp.on('Target.receivedMessageFromTarget', (e) => {
-    const m = JSON.parse(e.message);
-    waiting.get(m.id)?.(m.result);
-    waiting.delete(m.id);
-  });
-  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
-  const inWorker = (sessionId, method) =>
-    new Promise((resolve) => {
-      const id = nextId++;
-      waiting.set(id, resolve);
-      cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) }).catch(() => resolve(null));
-      setTimeout(() => resolve(null), 3000);
-    });
-  const bytesOf = (u) => (u ? u.usedSize + (u.backingStorageSize ?? 0) : 0);
-  /** { page, <worker name>…, total } in bytes. */
-  const jsMemory = async () => {
-    const out = { page: bytesOf(await cdp.send('Runtime.getHeapUsage').catch(() => null)) };
-    for (const [sid, t] of workers) {
-      if (t.type !== 'worker') continue;
-      const name = t.title || t.url.split('/').pop();
-      out[name] = (out[name] ?? 0) + bytesOf(await inWorker(sid, 'Runtime.getHeapUsage'));
-    }
-    out.total = Object.values(out).reduce((a, b) => a + b, 0);
-    return out;
-  };
-  const gc = async () => {
-    await cdp.send('HeapProfiler.collectGarbage').catch(() => {});
-    for (const [sid, t] of workers) if (t.type === 'worker') await inWorker(sid, 'HeapProfiler.collectGarbage');
-  };
-  return { cdp, jsMemory, gc };
 }
 
 async function main() {

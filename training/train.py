@@ -23,12 +23,37 @@ import torch
 
 from . import checkpoint as ck
 from .cache import Cache, DataError
-from .losses import separation_loss, sisnri_2spk
+from .losses import separation_loss, sisnr, sisnri_2spk
 from .mix import Mixer
 from .model import Separator, count_params, make_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LOG_HEADER = "step\tloss\tval_sisnri_db\tlr\twall_h\ttime\n"
+LOG_HEADER = "step\tloss\tval_sisnri_db\tlr\twall_h\ttime\ttrain_sisnri_db\n"
+
+
+@torch.no_grad()
+def batch_sisnri(est, ref, mix):
+    """Mean PIT SI-SNR improvement of the speaker outputs over the two-speaker items of a batch
+    (the separation itself, without the loss's background and silence terms), or None."""
+    two = ((ref[:, :2] ** 2).sum(-1) > 1e-10).all(-1)
+    if not bool(two.any()):
+        return None
+    e, r, m = est[two], ref[two], mix[two]
+    a = (sisnr(e[:, 0], r[:, 0]) + sisnr(e[:, 1], r[:, 1])) / 2
+    b = (sisnr(e[:, 0], r[:, 1]) + sisnr(e[:, 1], r[:, 0])) / 2
+    base = (sisnr(m, r[:, 0]) + sisnr(m, r[:, 1])) / 2
+    return float((torch.maximum(a, b) - base).mean())
+
+
+def upgrade_log_header(path):
+    """Logs written before the train_sisnri_db column get the new header (old rows just lack the field)."""
+    with open(path) as f:
+        lines = f.readlines()
+    if lines and lines[0] != LOG_HEADER:
+        lines[0] = LOG_HEADER
+        with open(path + ".tmp", "w") as f:
+            f.writelines(lines)
+        os.replace(path + ".tmp", path)
 
 
 def lr_at(step, base, warmup):
@@ -158,6 +183,8 @@ def main(argv=None):
         os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
         with open(log_path, "w") as f:
             f.write(LOG_HEADER)
+    else:
+        upgrade_log_header(log_path)
 
     stop = {"flag": False}
 
@@ -172,14 +199,15 @@ def main(argv=None):
         ck.save(a.ckpt, config=config, model=model, optim=opt, step=step, wall_s=wall_s,
                 sampler={"seed": hp["seed"], "step": step}, hparams=hp)
 
-    def log(loss, v):
+    def log(loss, v, tr):
         with open(log_path, "a") as f:
             f.write(f"{step}\t{'' if loss is None else f'{loss:.4f}'}\t{'' if v is None else f'{v:.3f}'}\t"
-                    f"{lr_at(step, hp['lr'], hp['warmup']):.3g}\t{wall_s / 3600:.4f}\t{time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
+                    f"{lr_at(step, hp['lr'], hp['warmup']):.3g}\t{wall_s / 3600:.4f}\t{time.strftime('%Y-%m-%dT%H:%M:%S')}\t"
+                    f"{'' if tr is None else f'{tr:.3f}'}\n")
 
     t_start = time.time()
     last_save = t_log = time.time()
-    losses = []
+    losses, train_imp = [], []
     model.train()
     while step < a.max_steps and not stop["flag"] and (time.time() - t_start) < a.max_minutes * 60:
         t0 = time.time()
@@ -207,6 +235,9 @@ def main(argv=None):
         step += 1
         wall_s += time.time() - t0
         losses.append(loss.item())
+        ti = batch_sisnri(est.detach(), ref_t, mix_t)
+        if ti is not None:
+            train_imp.append(ti)
         v = None
         if val is not None and a.val_every > 0 and step % a.val_every == 0:
             t1 = time.time()
@@ -215,10 +246,12 @@ def main(argv=None):
             print(f"[train] step {step} val SI-SNRi {v:.2f} dB", flush=True)
         if step % a.log_every == 0 or v is not None:
             ml = float(np.mean(losses)) if losses else None
-            log(ml, v)
-            print(f"[train] step {step} loss {ml:.3f} {(time.time() - t_log) / max(1, len(losses)):.3f}s/step "
+            tr = float(np.mean(train_imp)) if train_imp else None
+            log(ml, v, tr)
+            print(f"[train] step {step} loss {ml:.3f} train SI-SNRi {'-' if tr is None else f'{tr:.2f}'} dB "
+                  f"d={mixer.difficulty(step):.2f} {(time.time() - t_log) / max(1, len(losses)):.3f}s/step "
                   f"lr {lr_at(step, hp['lr'], hp['warmup']):.2e}", flush=True)
-            losses = []
+            losses, train_imp = [], []
             t_log = time.time()
         if time.time() - last_save > a.save_minutes * 60:
             save()

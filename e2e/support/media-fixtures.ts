@@ -55,6 +55,8 @@ function makeFormats(): void {
   run('sox', [src, fixture('short.wav'), 'trim', '1.5', '3']);
   // A longer input so there is time to cancel mid-separation.
   run('sox', [src, src, src, src, src, fixture('long.wav')]);
+  // Three minutes (the 8 s scene repeated) for the streaming memory check: three 60 s decode segments.
+  ffmpeg('-stream_loop', '-1', '-i', src, '-t', '180', '-c:a', 'aac', '-b:a', '96k', '-ar', '44100', '-ac', '2', fixture('three-minutes.m4a'));
 }
 
 function makeBadInputs(): void {
@@ -75,7 +77,7 @@ function makeBadInputs(): void {
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-an', fixture('no-audio.mp4'));
 }
 
-const STAMP = fixture('.complete-v1');
+const STAMP = fixture('.complete-v2');
 
 export function makeFixtures(): void {
   if (existsSync(STAMP)) return;
