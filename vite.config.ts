@@ -50,7 +50,7 @@ export default defineConfig(({ command }) => {
       react(),
       cspMeta(),
       staticHostHeaders(),
-      precompressed({ ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy('build') }),
+      precompressed(),
       VitePWA({
         strategies: 'injectManifest',
         srcDir: 'src/sw',

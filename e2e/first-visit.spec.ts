@@ -5,10 +5,11 @@
  * browser runs (ffmpeg core-st, ORT's WASM build), not core-mt or ORT's WebGPU
  * build. The egress proxy counts response bytes as they crossed the wire.
  */
+import { isLazyEngineFile } from '../src/sw/engine-files';
 import { expect, test } from './support/test';
 
 const FIRST_VISIT_BUDGET_BYTES = 30e6;
-const OPTIONAL_ENGINES = /ffmpeg-core-mt-|ffmpeg-core\.worker-|\.jsep-[^/]*\.wasm/;
+const fileName = (url: string) => new URL(url).pathname.split('/').pop() ?? '';
 
 test('a first visit downloads under 30 MB, compressed, and no optional engine', async ({ page, egress }) => {
   await page.goto('/');
@@ -22,7 +23,7 @@ test('a first visit downloads under 30 MB, compressed, and no optional engine', 
   console.log(`first visit: ${app.length} requests, ${(total / 1e6).toFixed(1)} MB on the wire\n${summary}`);
   await test.info().attach('first-visit.txt', { body: summary, contentType: 'text/plain' });
 
-  expect(app.filter((r) => OPTIONAL_ENGINES.test(r.url)).map((r) => r.url), 'optional engines fetched').toEqual([]);
+  expect(app.filter((r) => isLazyEngineFile(fileName(r.url))).map((r) => r.url), 'optional engines fetched').toEqual([]);
   expect(wasm.length, 'the two engines this browser uses').toBeGreaterThanOrEqual(2);
   for (const r of wasm) expect(r.encoding, `${r.url} compressed`).toMatch(/^(br|gzip)$/);
   expect(total).toBeLessThan(FIRST_VISIT_BUDGET_BYTES);

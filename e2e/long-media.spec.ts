@@ -86,8 +86,8 @@ async function separateMeasured(context: BrowserContext, url: string, dir: strin
     totals.push(mem.total);
   }
   expect(points.length, 'memory samples taken while separating').toBeGreaterThanOrEqual(5);
-  await expect(page.getByTestId('results')).toBeVisible({ timeout: 10 * 60_000 });
-  const storage = await page.getByTestId('results').getAttribute('data-storage');
+  await expect(results).toBeVisible({ timeout: 10 * 60_000 });
+  const storage = await results.getAttribute('data-storage');
   const tracks = new Map<string, Float32Array>();
   for (const id of await sourceIds(page)) tracks.set(id, readWav16(await downloadTrack(page, id, dir)).samples);
   await page.close();

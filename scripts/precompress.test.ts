@@ -51,8 +51,8 @@ describe('freshCompressed', () => {
     const file = join(dir, 'model.onnx');
     writeFileSync(file, Buffer.alloc(4096, 7));
     compressDir(dir);
-    expect(freshCompressed(file, 'br')).toBe(`${file}.br`);
-    expect(freshCompressed(file, 'gzip')).toBe(`${file}.gz`);
+    expect(freshCompressed(file, 'br')?.path).toBe(`${file}.br`);
+    expect(freshCompressed(file, 'gzip')?.path).toBe(`${file}.gz`);
     const later = new Date(Date.now() + 5000);
     writeFileSync(file, Buffer.alloc(4096, 8));
     utimesSync(file, later, later);

@@ -94,13 +94,16 @@ export function fileFor(root: string, urlPath: string): string | null {
  * its file is stale (the file was replaced after the build) and never served:
  * what goes out must be what is on disk now.
  */
-export function freshCompressed(file: string, encoding: Encoding): string | null {
-  const compressed = file + SUFFIX[encoding];
-  if (!existsSync(compressed) || !existsSync(file)) return null;
-  return statSync(compressed).mtimeMs >= statSync(file).mtimeMs ? compressed : null;
+export function freshCompressed(file: string, encoding: Encoding): { path: string; size: number; mtimeMs: number } | null {
+  const path = file + SUFFIX[encoding];
+  const compressed = statSync(path, { throwIfNoEntry: false });
+  const original = statSync(file, { throwIfNoEntry: false });
+  if (!compressed || !original || compressed.mtimeMs < original.mtimeMs) return null;
+  return { path, size: compressed.size, mtimeMs: compressed.mtimeMs };
 }
 
-export function precompressed(extraHeaders: Record<string, string>): Plugin {
+/** The build step, and a preview-server middleware that answers with the compressed copies (with the preview's own headers). */
+export function precompressed(): Plugin {
   let outDir = 'dist';
   return {
     name: 'voxsplit-precompressed',
@@ -118,6 +121,7 @@ export function precompressed(extraHeaders: Record<string, string>): Plugin {
     },
     configurePreviewServer(server) {
       const root = server.config.build.outDir;
+      const headers = server.config.preview.headers ?? {};
       server.middlewares.use((req, res, next) => {
         if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.url) return next();
         const file = fileFor(root, req.url);
@@ -125,15 +129,15 @@ export function precompressed(extraHeaders: Record<string, string>): Plugin {
         const encoding = pickEncoding(req.headers['accept-encoding']);
         const compressed = file && type && encoding ? freshCompressed(file, encoding) : null;
         if (!compressed || !encoding) return next();
-        const { size, mtimeMs } = statSync(compressed);
+        const { path, size, mtimeMs } = compressed;
         const etag = `"${size.toString(36)}-${Math.round(mtimeMs).toString(36)}-${encoding}"`;
         res.setHeader('ETag', etag);
         if (req.headers['if-none-match'] === etag) {
           res.statusCode = 304;
           return res.end();
         }
-        const body = readFileSync(compressed);
-        for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v);
+        const body = readFileSync(path);
+        for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v);
         res.setHeader('Content-Type', type ?? 'application/octet-stream');
         res.setHeader('Content-Encoding', encoding);
         res.setHeader('Content-Length', body.length);

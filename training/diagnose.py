@@ -19,10 +19,10 @@ import torch
 
 from . import checkpoint as ck
 from .cache import Cache
-from .losses import np_sisnr, separation_loss, sisnri_2spk
+from .losses import batch_sisnri, np_sisnr, separation_loss, sisnri_2spk
 from .mix import Mixer
 from .model import Separator, make_config
-from .train import ValSet, batch_sisnri
+from .train import ValSet
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.path.join(HERE, "cache")

@@ -23,26 +23,12 @@ import torch
 
 from . import checkpoint as ck
 from .cache import Cache, DataError
-from .losses import separation_loss, sisnr, sisnri_2spk
+from .losses import batch_sisnri, separation_loss, sisnri_2spk
 from .mix import Mixer
 from .model import Separator, count_params, make_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOG_HEADER = "step\tloss\tval_sisnri_db\tlr\twall_h\ttime\ttrain_sisnri_db\n"
-
-
-@torch.no_grad()
-def batch_sisnri(est, ref, mix):
-    """Mean PIT SI-SNR improvement of the speaker outputs over the two-speaker items of a batch
-    (the separation itself, without the loss's background and silence terms), or None."""
-    two = ((ref[:, :2] ** 2).sum(-1) > 1e-10).all(-1)
-    if not bool(two.any()):
-        return None
-    e, r, m = est[two], ref[two], mix[two]
-    a = (sisnr(e[:, 0], r[:, 0]) + sisnr(e[:, 1], r[:, 1])) / 2
-    b = (sisnr(e[:, 0], r[:, 1]) + sisnr(e[:, 1], r[:, 0])) / 2
-    base = (sisnr(m, r[:, 0]) + sisnr(m, r[:, 1])) / 2
-    return float((torch.maximum(a, b) - base).mean())
 
 
 def upgrade_log_header(path):

@@ -11,9 +11,13 @@
 /** File-name globs (relative to the asset folder) of the optional engines. */
 export const LAZY_ENGINE_FILES = ['ffmpeg-core-mt-*', 'ffmpeg-core.worker-*', 'ort-wasm-*.jsep-*.wasm'];
 
-/** The same files as a test on a URL's last path segment (service worker side). */
+const LAZY_ENGINE_RE = new RegExp(
+  LAZY_ENGINE_FILES.map((glob) => `^${glob.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`).join('|'),
+);
+
+/** The same globs as a test on a file name, e.g. a URL's last path segment (service worker side). */
 export function isLazyEngineFile(fileName: string): boolean {
-  return /^ffmpeg-core-mt-|^ffmpeg-core\.worker-|^ort-wasm-.*\.jsep-.*\.wasm$/.test(fileName);
+  return LAZY_ENGINE_RE.test(fileName);
 }
 
 interface AssetInfo {
