@@ -68,8 +68,8 @@ function videoClip() {
   return out;
 }
 
-/** Makes (if missing) the inputs of `minutes` and returns their paths. */
-export function makeInputs(minutes, log = () => {}) {
+/** Makes (if missing) the inputs of `minutes` and returns their paths; `video: false` skips the mp4 (3 h of 1080p is 3.4 GB), `pcm: false` the float32 file only the engine runs read. */
+export function makeInputs(minutes, log = () => {}, { video: withVideo = true, pcm: withPcm = true } = {}) {
   mkdirSync(INPUTS, { recursive: true });
   const sec = String(minutes * 60);
   const audio = p(`speech-${minutes}min.m4a`);
@@ -78,11 +78,10 @@ export function makeInputs(minutes, log = () => {}) {
   const t0 = Date.now();
   const base = scene();
   if (atomic(audio, (tmp) => ffmpeg('-stream_loop', '-1', '-i', base, '-t', sec, '-c:a', 'aac', '-b:a', '128k', '-ar', '44100', '-ac', '2', tmp))) log(`made ${path.basename(audio)}`);
-  const clip = videoClip();
-  if (atomic(video, (tmp) => ffmpeg('-stream_loop', '-1', '-i', clip, '-i', audio, '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', '-t', sec, '-movflags', '+faststart', tmp))) log(`made ${path.basename(video)}`);
-  if (atomic(pcm, (tmp) => ffmpeg('-i', audio, '-ac', '1', '-ar', '16000', '-f', 'f32le', tmp))) log(`made ${path.basename(pcm)}`);
+  if (withVideo && atomic(video, (tmp) => ffmpeg('-stream_loop', '-1', '-i', videoClip(), '-i', audio, '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', '-t', sec, '-movflags', '+faststart', tmp))) log(`made ${path.basename(video)}`);
+  if (withPcm && atomic(pcm, (tmp) => ffmpeg('-i', audio, '-ac', '1', '-ar', '16000', '-f', 'f32le', tmp))) log(`made ${path.basename(pcm)}`);
   const size = (f) => statSync(f).size;
-  return { minutes, seconds: minutes * 60, audio, video, pcm, bytes: { audio: size(audio), video: size(video), pcm: size(pcm) }, generateMs: Date.now() - t0 };
+  return { minutes, seconds: minutes * 60, audio, video: withVideo ? video : null, pcm: withPcm ? pcm : null, bytes: { audio: size(audio), video: withVideo ? size(video) : null, pcm: withPcm ? size(pcm) : null }, generateMs: Date.now() - t0 };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -3,7 +3,9 @@
  * VoxSplit benchmark: one command, one machine, one run.
  *
  *   npm run bench                 1- and 10-minute inputs
- *   npm run bench -- --long       adds the 60-minute inputs (long: generating and processing them takes a while)
+ *   npm run bench -- --long       adds the 60-minute inputs and a 3-hour audio file through the app (hours: generating and processing them takes a while)
+ *   npm run bench -- --app-minutes=180   extra audio-only inputs of these lengths for the app pipeline alone (--long: 180)
+ *   npm run bench -- --app-kinds=video   which of the main inputs go through the app pipeline (default audio,video)
  *   npm run bench -- --minutes=1  only these lengths (comma-separated)
  *   npm run bench -- --only=native,web,webgpu,app   only these sections
  *   npm run bench -- --repeat=3   runs per separation/decode case (default: 3 for 1 min, 1 for longer inputs; the median is reported)
@@ -38,10 +40,13 @@ const value = (name) => {
 };
 const RESULTS = path.resolve(value('out') ?? 'bench/results.json');
 if (flag('help')) {
-  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(2, 15).join('\n'));
+  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(2, 17).join('\n'));
   process.exit(0);
 }
 const minutesList = value('minutes') ? value('minutes').split(',').map(Number) : flag('long') ? [1, 10, 60] : [1, 10];
+// Audio-only inputs that only go through the app pipeline (the long-media memory bound), not the engine-by-engine runs.
+const appOnlyMinutes = (value('app-minutes') ? value('app-minutes').split(',').map(Number) : flag('long') ? [180] : []).filter((m) => !minutesList.includes(m));
+const appKinds = (value('app-kinds') ?? 'audio,video').split(',');
 const only = new Set((value('only') ?? 'native,web,webgpu,app').split(','));
 const repeatOverride = value('repeat') ? Number(value('repeat')) : undefined;
 const repeatsFor = (minutes) => repeatOverride ?? (minutes <= 1 ? 3 : 1);
@@ -148,6 +153,20 @@ async function main() {
     inputs.push(inp);
     results.inputs.push({ minutes: m, seconds: inp.seconds, files: Object.fromEntries(['audio', 'video', 'pcm'].map((k) => [k, { name: path.basename(inp[k]), bytes: inp.bytes[k] }])), generateMs: inp.generateMs });
   }
+  const appOnlyInputs = [];
+  if (only.has('app')) {
+    for (const m of appOnlyMinutes) {
+      log(`inputs: ${m} min (audio only, app pipeline) …`);
+      const inp = makeInputs(m, (s) => log(`  ${s}`), { video: false, pcm: false });
+      appOnlyInputs.push(inp);
+      results.inputs.push({ minutes: m, seconds: inp.seconds, appOnly: true, files: { audio: { name: path.basename(inp.audio), bytes: inp.bytes.audio } }, generateMs: inp.generateMs });
+    }
+  }
+  // Cold start to first result is about a short file, whatever lengths this run measures.
+  const coldInput = () => {
+    const short = inputs.find((i) => i.minutes <= 1) ?? makeInputs(1, (s) => log(`  ${s}`), { video: false, pcm: false });
+    return { file: short.audio, seconds: short.seconds };
+  };
   const refOf = (m) => path.resolve(`bench/.cache/ref-${m}min-${REF_SECONDS}s.f32`);
 
   // ------------------------------------------------------------ native
@@ -320,11 +339,14 @@ async function main() {
   // ------------------------------------------------------------ the real app
   if (only.has('app')) {
     try {
-      const pipelineInputs = inputs.flatMap((inp) => [
-        { kind: 'audio', minutes: inp.minutes, seconds: inp.seconds, file: inp.audio },
-        { kind: 'video', minutes: inp.minutes, seconds: inp.seconds, file: inp.video },
-      ]);
-      results.app = await appBenchmarks({ pipelineInputs, coldInput: { file: inputs[0].audio, seconds: inputs[0].seconds }, log });
+      const pipelineInputs = [
+        ...inputs.flatMap((inp) => [
+          { kind: 'audio', minutes: inp.minutes, seconds: inp.seconds, file: inp.audio },
+          { kind: 'video', minutes: inp.minutes, seconds: inp.seconds, file: inp.video },
+        ]).filter((i) => appKinds.includes(i.kind)),
+        ...appOnlyInputs.map((inp) => ({ kind: 'audio', minutes: inp.minutes, seconds: inp.seconds, file: inp.audio })),
+      ];
+      results.app = await appBenchmarks({ pipelineInputs, coldInput: coldInput(), log });
     } catch (e) {
       fail('app benchmarks', e);
     }

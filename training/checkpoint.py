@@ -5,6 +5,8 @@ import random
 import numpy as np
 import torch
 
+from .model import make_config
+
 FORMAT = "voxsplit-ckpt/1"
 
 
@@ -86,7 +88,11 @@ def load(path):
 
 
 def check_config(obj, config, path="checkpoint"):
-    got = obj.get("config", {})
+    # Keys added to the model config later take their defaults (the behaviour older checkpoints were trained with).
+    try:
+        got = make_config(**obj.get("config", {}))
+    except ValueError as e:
+        raise CheckpointError(f"{path} has a model config this code does not know: {e}") from e
     diffs = [f"{k}: checkpoint {got.get(k)!r} vs requested {config.get(k)!r}"
              for k in sorted(set(got) | set(config)) if got.get(k) != config.get(k)]
     if diffs:

@@ -5,7 +5,7 @@
     /usr/bin/python3 -m training.diagnose segments CKPT [--items 48]
         val SI-SNRi with one permutation per item vs the permutation chosen per 0.5 s (oracle):
         tells a speaker-tracking failure (second much higher) from no separation at all
-    /usr/bin/python3 -m training.diagnose clean-run [--steps 600] [--lr 1e-3] [--no-in-norm] [key=value ...]
+    /usr/bin/python3 -m training.diagnose clean-run [--steps 600] [--lr 1e-3] [--no-in-norm] [--min-seconds S] [key=value ...]
         a fresh model on clean two-speaker mixtures (no degradation, no single-speaker items):
         train SI-SNRi every 50 steps; key=value are model config overrides (e.g. enc_kernel=512 chunk=32)
 """
@@ -75,7 +75,7 @@ def segments(a):
 def clean_run(a):
     torch.manual_seed(0)
     cfg = dict(kv.split("=", 1) for kv in a.overrides)
-    m = Mixer(Cache(CACHE, "train"), seed=1, seconds=4.0, **CLEAN)
+    m = Mixer(Cache(CACHE, "train"), seed=1, seconds=4.0, min_seconds=a.min_seconds, **CLEAN)
     model = Separator(make_config(**cfg))
     if a.no_in_norm:
         model.in_norm = torch.nn.Identity()
@@ -110,6 +110,7 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--no-in-norm", action="store_true")
+    p.add_argument("--min-seconds", type=float, default=0.0, help="only utterances at least this long (fully overlapped crops)")
     p.add_argument("overrides", nargs="*")
     a = ap.parse_args(argv)
     {"throughput": throughput, "segments": segments, "clean-run": clean_run}[a.cmd](a)

@@ -72,7 +72,7 @@ def synth_noise(rng, n):
 class Mixer:
     def __init__(self, cache, seed=0, seconds=4.0, p_bg=0.7, p_single=0.1, p_reverb=0.3,
                  p_tel=0.12, p_speed=0.2, p_clip=0.03, p_synth_noise=0.15, snr_range=(-5.0, 15.0),
-                 rir_synth_frac=0.5, p_codec=0.15, p_overlap=0.0, curriculum=None):
+                 rir_synth_frac=0.5, p_codec=0.15, p_overlap=0.0, curriculum=None, min_seconds=0.0):
         self.c = cache
         self.seed = int(seed)
         self.n = int(seconds * SR)
@@ -84,6 +84,10 @@ class Mixer:
         self.p_overlap = float(p_overlap)
         self.curriculum = tuple(curriculum) if curriculum else None
         self.spk = cache.speech_idx[:, 2]
+        # min_seconds > 0: draw only utterances at least this long (fully overlapped crops, as in wsj0-2mix "min").
+        self.pool = np.flatnonzero(cache.speech_idx[:, 1] >= min_seconds * SR) if min_seconds > 0 else np.arange(len(self.spk))
+        if len(np.unique(self.spk[self.pool])) < 2:
+            raise ValueError(f"min_seconds {min_seconds}: fewer than 2 speakers have utterances that long")
 
     # -- pieces ---------------------------------------------------------------
     def difficulty(self, step):
@@ -137,10 +141,10 @@ class Mixer:
     def item(self, rng, single=None, bg=None, reverb=None, band=None, snr=None, d=1.0):
         """d < 1 (curriculum) scales every degradation probability down."""
         n = self.n
-        nu = len(self.spk)
-        a = int(rng.integers(0, nu))
+        nu = len(self.pool)
+        a = int(self.pool[rng.integers(0, nu)])
         while True:
-            b = int(rng.integers(0, nu))
+            b = int(self.pool[rng.integers(0, nu)])
             if self.spk[b] != self.spk[a]:
                 break
         single = (rng.random() < self.p_single) if single is None else single

@@ -31,6 +31,10 @@ DEFAULT_CONFIG = {
     "mask": "sigmoid",   # sigmoid masks: ReLU masks died on the background output in run 0
     "frontend": "stft",  # "stft": fixed DFT kernels (sqrt-Hann, n_fft = enc_kernel), log-magnitude features,
                          # magnitude masks, inverse via ConvTranspose1d; "learned": Conv1d encoder + ReLU
+    "conv_kernel": 0,    # >0: a Conformer-style depthwise-conv module (this many frames) over the whole frame
+                         # sequence before each dual-path block; 0: none (runs 0-3)
+    "intra_rnn": 0,      # >0: the intra-chunk FFN is a BiLSTM of this hidden size + Linear (DPTNet's
+                         # "improved transformer"); 0: the plain ReLU FFN (runs 0-3)
 }
 
 CONFIG_KEYS = tuple(DEFAULT_CONFIG.keys())
@@ -44,6 +48,8 @@ def make_config(**over):
         c[k] = type(DEFAULT_CONFIG[k])(v)
     if c["enc_kernel"] % 2:
         raise ValueError("enc_kernel must be even")
+    if c["conv_kernel"] and c["conv_kernel"] % 2 == 0:
+        raise ValueError("conv_kernel must be odd (same-length padding)")
     if c["d_model"] % c["n_heads"]:
         raise ValueError("d_model must be divisible by n_heads")
     return c
@@ -72,17 +78,49 @@ class FFN(nn.Module):
         return self.fc2(F.relu(self.fc1(x)))
 
 
+class RNNFFN(nn.Module):
+    """DPTNet's FFN: a BiLSTM over the chunk's frames then a Linear back to d (order without positions)."""
+
+    def __init__(self, d, hidden):
+        super().__init__()
+        self.rnn = nn.LSTM(d, hidden, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(2 * hidden, d)
+
+    def forward(self, x):
+        return self.fc(F.relu(self.rnn(x)[0]))
+
+
+class ConvModule(nn.Module):
+    """Conformer convolution module over frames [B, F, d]: local context that attention learns only slowly.
+    LayerNorm instead of BatchNorm, so inference does not depend on batch statistics."""
+
+    def __init__(self, d, kernel):
+        super().__init__()
+        self.ln = nn.LayerNorm(d)
+        self.pw1 = nn.Linear(d, 2 * d)
+        self.dw = nn.Conv1d(d, d, kernel, padding=kernel // 2, groups=d)
+        self.ln2 = nn.LayerNorm(d)
+        self.pw2 = nn.Linear(d, d)
+
+    def forward(self, x):
+        y = self.pw1(self.ln(x))
+        y = y[..., : y.shape[-1] // 2] * torch.sigmoid(y[..., y.shape[-1] // 2:])  # GLU
+        y = self.dw(y.transpose(1, 2)).transpose(1, 2)
+        y = self.ln2(y)
+        return x + self.pw2(y * torch.sigmoid(y))  # SiLU
+
+
 class IntraLayer(nn.Module):
     """Pre-LN transformer layer with full attention inside a chunk of K frames."""
 
-    def __init__(self, d, heads, ffn, chunk):
+    def __init__(self, d, heads, ffn, chunk, rnn=0):
         super().__init__()
         self.h = heads
         self.ln1 = nn.LayerNorm(d)
         self.qkv = nn.Linear(d, 3 * d)
         self.proj = nn.Linear(d, d)
         self.ln2 = nn.LayerNorm(d)
-        self.ffn = FFN(d, ffn)
+        self.ffn = RNNFFN(d, rnn) if rnn else FFN(d, ffn)
         self.pos = nn.Parameter(torch.zeros(chunk, d))
         nn.init.normal_(self.pos, std=0.02)
 
@@ -160,7 +198,9 @@ class Separator(nn.Module):
             self.decoder = nn.ConvTranspose1d(N, 1, L, stride=L // 2, bias=False)
         self.in_norm = nn.LayerNorm(N)
         self.in_proj = nn.Linear(N, d)
-        self.intra = nn.ModuleList([IntraLayer(d, c["n_heads"], c["ffn_dim"], c["chunk"]) for _ in range(c["n_blocks"])])
+        self.intra = nn.ModuleList([IntraLayer(d, c["n_heads"], c["ffn_dim"], c["chunk"], c["intra_rnn"])
+                                    for _ in range(c["n_blocks"])])
+        self.convs = nn.ModuleList([ConvModule(d, c["conv_kernel"]) for _ in range(c["n_blocks"])]) if c["conv_kernel"] else None
         self.inter = nn.ModuleList([InterLayer(d, c["n_heads"], c["ffn_dim"], c["inter_radius"]) for _ in range(c["n_blocks"])])
         self.out_norm = nn.LayerNorm(d)
         self.mask = nn.Linear(d, self.S * N)
@@ -185,7 +225,9 @@ class Separator(nn.Module):
         z = F.pad(z, (0, 0, 0, K))  # pad frames by one chunk, then keep whole chunks
         nc = (Fr + K) // K
         z = z[:, : nc * K].reshape(B, nc, K, d)
-        for intra, inter in zip(self.intra, self.inter):
+        for i, (intra, inter) in enumerate(zip(self.intra, self.inter)):
+            if self.convs is not None:
+                z = self.convs[i](z.reshape(B, nc * K, d)).reshape(B, nc, K, d)
             z = intra(z.reshape(B * nc, K, d)).reshape(B, nc, K, d)
             z = inter(z.transpose(1, 2).reshape(B * K, nc, d)).reshape(B, K, nc, d).transpose(1, 2)
         z = z.reshape(B, nc * K, d)[:, :Fr]

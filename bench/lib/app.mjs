@@ -5,10 +5,11 @@
  * whole pipeline (decode → separate → finish) on generated files.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { browserPid, launch, withTimeout } from './browser.mjs';
+import { browserPid, launchPersistent, withTimeout } from './browser.mjs';
+import { attachMemory } from '../../e2e/support/js-memory.mjs';
 import { treeSampler } from './proc.mjs';
 import { startCountingProxy, startPreview, viteBuild } from './servers.mjs';
 
@@ -160,6 +161,89 @@ function pageMemoryPoller(page, cdp, everyMs = 5000) {
   };
 }
 
+/**
+ * How good the progress view's ETA is: every 5 s it reads the separate stage's "NN% · about M:SS left",
+ * and at the end compares each prediction (sample time + ETA) with when the pipeline actually finished.
+ */
+function etaSampler(page, t0, everyMs = 5000) {
+  const samples = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const text = await page.locator('[data-testid=progress] li[data-stage=separate] .muted').textContent({ timeout: 1000 }).catch(() => null);
+      const m = text && /^(\d+)%.*about (?:(\d+):)?(\d+):(\d+) left/.exec(text);
+      if (m) samples.push({ atMs: Date.now() - t0, percent: Number(m[1]), etaMs: ((Number(m[2] ?? 0) * 60 + Number(m[3])) * 60 + Number(m[4])) * 1000 });
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    async stop(endMs) {
+      stopped = true;
+      await loop;
+      // Error of each predicted end relative to the whole run's length, at the first sample past each milestone.
+      const summary = [];
+      for (const at of [10, 25, 50, 75, 90]) {
+        const s = samples.find((x) => x.percent >= at);
+        if (s) summary.push({ atPercent: s.percent, predictedEndMs: s.atMs + s.etaMs, actualEndMs: endMs, errorPercent: Math.round(((s.atMs + s.etaMs - endMs) / endMs) * 1000) / 10 });
+      }
+      return { summary, samples: samples.length };
+    },
+  };
+}
+
+/** The export stage: download the first track as WAV through the UI (streamed from storage) and check its length. */
+async function exportFirstTrack(page, input, timeout) {
+  const sourceId = await page.getByTestId('track').first().getAttribute('data-source');
+  const dir = path.resolve('bench/.cache/export');
+  mkdirSync(dir, { recursive: true });
+  const to = path.join(dir, `${input.kind}-${input.minutes}min-${sourceId}.wav`);
+  const sampler = treeSampler(browserPid(), 300);
+  const t0 = Date.now();
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout }), page.getByTestId(`download-${sourceId}`).click()]);
+  await download.saveAs(to);
+  const ms = Date.now() - t0;
+  const processMemory = sampler.stop();
+  const header = Buffer.alloc(44);
+  const fd = openSync(to, 'r');
+  readSync(fd, header, 0, 44, 0);
+  closeSync(fd);
+  const bytes = statSync(to).size;
+  const rate = header.readUInt32LE(24);
+  const channels = header.readUInt16LE(22);
+  const seconds = (bytes - 44) / (2 * channels * rate);
+  rmSync(to, { force: true });
+  if (Math.abs(seconds - input.seconds) > 1) throw new Error(`exported ${sourceId} lasts ${seconds.toFixed(2)} s, the input ${input.seconds} s`);
+  return { sourceId, ms, bytes, rate, channels, seconds, processMemory: { growthPssMiB: processMemory.growthPssMiB, peakPssMiB: processMemory.peakPssMiB, peakLargestProcessPssMiB: processMemory.peakLargestProcessPssMiB } };
+}
+
+/**
+ * Peak JS memory of the page and every worker (V8 heaps + ArrayBuffer stores, CDP; e2e/support/js-memory.mjs).
+ * WebAssembly memories are not in it (CDP counts neither them nor, outside workers, does
+ * measureUserAgentSpecificMemory): the renderer's PSS (processMemory.peakLargestProcessPssMiB) bounds JS + wasm together.
+ */
+async function jsMemoryPoller(page, everyMs = 5000) {
+  const { jsMemory } = await attachMemory(page);
+  let stopped = false;
+  const peak = { jsPeakBytes: 0, jsPeakBreakdown: null, jsSamples: 0 };
+  const loop = (async () => {
+    while (!stopped) {
+      const m = await jsMemory().catch(() => null);
+      if (m) {
+        peak.jsSamples++;
+        if (m.total > peak.jsPeakBytes) Object.assign(peak, { jsPeakBytes: m.total, jsPeakBreakdown: m });
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return peak;
+    },
+  };
+}
+
 async function pipelineRun(context, url, input, log) {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
@@ -169,18 +253,23 @@ async function pipelineRun(context, url, input, log) {
     await page.getByTestId('file-input').waitFor({ state: 'attached', timeout: 60_000 });
     const sampler = treeSampler(browserPid(), 300);
     const poller = pageMemoryPoller(page, cdp);
+    const js = await jsMemoryPoller(page);
     const p0 = Date.now();
     await page.getByTestId('file-input').setInputFiles(input.file);
     await page.getByTestId('separate').waitFor({ state: 'visible', timeout: 5 * 60_000 });
     const probeMs = Date.now() - p0;
     const t0 = Date.now();
     await page.getByTestId('separate').click();
+    const eta = etaSampler(page, t0);
+    // Long inputs: up to 1.5 s per second of audio (RTF 1.5, far beyond what the app needs even on a loaded machine).
+    const timeout = Math.max(40 * 60_000, input.seconds * 1500);
     const outcome = await Promise.race([
-      page.getByTestId('results').waitFor({ state: 'visible', timeout: 40 * 60_000 }).then(() => 'done'),
-      page.getByTestId('error').waitFor({ state: 'visible', timeout: 40 * 60_000 }).then(() => 'failed'),
+      page.getByTestId('results').waitFor({ state: 'visible', timeout }).then(() => 'done'),
+      page.getByTestId('error').waitFor({ state: 'visible', timeout }).then(() => 'failed'),
     ]);
     const pipelineMs = Date.now() - t0;
-    const memory = await poller.stop();
+    const memory = { ...(await poller.stop()), ...(await js.stop()) };
+    const etaAccuracy = await eta.stop(pipelineMs);
     const processMemory = sampler.stop();
     if (outcome === 'failed') {
       const err = await page.getByTestId('error').textContent();
@@ -188,6 +277,7 @@ async function pipelineRun(context, url, input, log) {
     }
     const timings = await stageTimings(page);
     const backend = await page.getByTestId('backend').textContent();
+    const exported = await exportFirstTrack(page, input, timeout);
     const r = {
       ok: true,
       kind: input.kind,
@@ -201,8 +291,12 @@ async function pipelineRun(context, url, input, log) {
       backend,
       memory: { ...memory, measureUserAgentSpecificMemoryNote: 'uaMemoryBytes counts a shared WebAssembly.Memory once per worker holding it (ffmpeg core-mt: 33 × 1 GiB); uaMemoryDedupedBytes counts it once' },
       processMemory,
+      export: exported,
+      etaAccuracy,
     };
-    log(`  app ${input.kind} ${input.minutes} min: ${(pipelineMs / 1000).toFixed(1)} s (RTF ${r.rtf.toFixed(3)}), ${JSON.stringify(timings)}, peak PSS +${processMemory.growthPssMiB} MiB`);
+    log(`  export: ${exported.sourceId} WAV ${(exported.bytes / 1e6).toFixed(1)} MB in ${(exported.ms / 1000).toFixed(1)} s, ${exported.seconds.toFixed(1)} s of audio at ${exported.rate} Hz, peak PSS +${exported.processMemory.growthPssMiB} MiB`);
+    log(`  ETA: ${etaAccuracy.summary.map((e) => `at ${e.atPercent} % off by ${e.errorPercent} %`).join(', ') || 'no samples'}`);
+    log(`  app ${input.kind} ${input.minutes} min: ${(pipelineMs / 1000).toFixed(1)} s (RTF ${r.rtf.toFixed(3)}), ${JSON.stringify(timings)}, peak PSS +${processMemory.growthPssMiB} MiB (whole browser ${processMemory.peakPssMiB} MiB, largest process at its peak ${processMemory.peakLargestProcessPssMiB} MiB), JS peak ${(r.memory.jsPeakBytes / 1048576).toFixed(0)} MiB`);
     return r;
   } finally {
     await cdp.detach().catch(() => {});
@@ -216,10 +310,9 @@ export async function appBenchmarks({ pipelineInputs, coldInput, log }) {
   out.buildMs = buildApp();
   const preview = await startPreview({ port: APP_PORT, args: ['--outDir', APP_DIST] });
   const proxy = await startCountingProxy(PROXY_PORT, `localhost:${APP_PORT}`);
-  let browser;
+  let context;
   try {
-    browser = await launch([`--proxy-server=http://127.0.0.1:${PROXY_PORT}`, '--proxy-bypass-list=<-loopback>']);
-    const context = await browser.newContext(); // a fresh profile: empty HTTP cache, no service worker
+    context = await launchPersistent([`--proxy-server=http://127.0.0.1:${PROXY_PORT}`, '--proxy-bypass-list=<-loopback>']);
     const page = await context.newPage();
     const url = preview.url + '/';
 
@@ -275,12 +368,11 @@ export async function appBenchmarks({ pipelineInputs, coldInput, log }) {
         log(`  failed: ${e.message ?? e}`);
       }
     }
-    await context.close();
   } catch (e) {
     out.errors.push(String(e.stack ?? e));
     log(`app benchmark failed: ${e.message ?? e}`);
   } finally {
-    await browser?.close().catch(() => {});
+    await context?.close();
     proxy.closeAll();
     await proxy.stop();
     preview.stop();

@@ -1,6 +1,8 @@
 /** How the benchmark starts Debian's Chromium (one browser at a time). */
 import { chromium } from '@playwright/test';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { processTree } from './proc.mjs';
 
 export const BASE_ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -9,6 +11,23 @@ export const MEMORY_ARGS = ['--enable-blink-features=ForceEagerMeasureMemory'];
 
 export async function launch(extra = []) {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...BASE_ARGS, ...MEMORY_ARGS, ...extra], timeout: 120_000 });
+}
+
+/**
+ * A fresh on-disk profile (empty HTTP cache, no service worker), as a user's browser has: in a
+ * `browser.newContext()` (incognito-like) context Chromium keeps OPFS in the browser process's
+ * memory, which would put the app's streamed tracks back in RAM. Returns the context; closing it
+ * stops the browser and deletes the profile.
+ */
+export async function launchPersistent(extra = []) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'voxsplit-bench-profile-'));
+  const context = await chromium.launchPersistentContext(dir, { executablePath: '/usr/bin/chromium', args: [...BASE_ARGS, ...MEMORY_ARGS, ...extra], timeout: 120_000 });
+  const close = context.close.bind(context);
+  context.close = async () => {
+    await close().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return context;
 }
 
 const nameOf = (pid) => {

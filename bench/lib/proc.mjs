@@ -78,7 +78,10 @@ function memoryOf(pid) {
   const roll = read(`/proc/${pid}/smaps_rollup`);
   const status = read(`/proc/${pid}/status`);
   const kb = (text, key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text ?? '')?.[1] ?? 0) * 1024;
-  return { pss: kb(roll, 'Pss'), rss: kb(status, 'VmRSS'), name: /^Name:\s+(.+)$/m.exec(status ?? '')?.[1] ?? '?' };
+  const name = /^Name:\s+(.+)$/m.exec(status ?? '')?.[1] ?? '?';
+  // Chromium's processes all share one name: tell them apart by --type (none = the browser process).
+  const type = /^chrom/.test(name) ? (/--type=([a-z-]+)/.exec(read(`/proc/${pid}/cmdline`)?.replaceAll('\0', ' ') ?? '')?.[1] ?? 'browser') : null;
+  return { pss: kb(roll, 'Pss'), rss: kb(status, 'VmRSS'), name: type ? `${name} ${type}` : name };
 }
 
 export function treeMemory(root) {
@@ -118,6 +121,8 @@ export function treeSampler(root, ms = 300) {
   const cpu0 = treeCpuMs(root);
   const baseline = treeMemory(root);
   const peak = { ...baseline };
+  // The tab's own renderer holds the page, its workers and their wasm memories: its peak bounds JS + wasm.
+  const largest = { pss: baseline.largestPss, name: baseline.largestName };
   const started = Date.now();
   // A coarse time series (every ~2 s) shows where the peak happens (wasm compilation, decode, separation…).
   const series = [[0, Math.round(baseline.pss / 1048576)]];
@@ -130,6 +135,7 @@ export function treeSampler(root, ms = 300) {
     }
     if (m.pss > peak.pss) Object.assign(peak, { pss: m.pss, largestPss: m.largestPss, largestName: m.largestName, processes: m.processes });
     if (m.rss > peak.rss) peak.rss = m.rss;
+    if (m.largestPss > largest.pss) Object.assign(largest, { pss: m.largestPss, name: m.largestName });
   }, ms);
   return {
     stop() {
@@ -144,6 +150,8 @@ export function treeSampler(root, ms = 300) {
         largestProcessPssMiB: MiB(peak.largestPss),
         largestProcess: peak.largestName,
         processes: peak.processes,
+        peakLargestProcessPssMiB: MiB(largest.pss),
+        peakLargestProcess: largest.name,
         pssSeriesMiB: series,
       };
     },
