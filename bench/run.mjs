@@ -461,6 +461,9 @@ function derive() {
   if (results.sha256) t('SubtleCrypto SHA-256 of the model (median, main thread)', results.sha256.medianMs, '< 50 ms', results.sha256.medianMs < 50);
   const app10 = results.app?.pipeline?.find((p) => p.ok && p.kind === 'audio' && p.minutes === 10);
   if (app10) t('whole pipeline RTF, 10 min 2-speaker audio, app UI', app10.rtf, '≤ 0.1', app10.rtf <= 0.1);
+  for (const p of results.app?.pipeline ?? []) {
+    if (p.ok && p.minutes >= 60) t(`tab memory, ${p.minutes}-min ${p.kind === 'video' ? '1080p video' : 'audio'}: peak PSS of the renderer (page + workers: JS + wasm + everything else) (MiB)`, p.processMemory.peakLargestProcessPssMiB, '≤ 1024 MiB', p.processMemory.peakLargestProcessPssMiB <= 1024);
+  }
   if (results.app?.transfer) {
     t('first-visit transfer, as served (MB)', results.app.transfer.wireBytes / 1e6, '≤ 30 MB compressed', results.app.transfer.wireBytes <= 30e6);
     t('first-visit transfer if every file were brotli-compressed (MB, estimate)', results.app.transfer.uniqueBrotli9Bytes / 1e6, '≤ 30 MB compressed', results.app.transfer.uniqueBrotli9Bytes <= 30e6);
@@ -518,6 +521,15 @@ function printTable() {
       const rows = minutesList.map((mm) => a.pipeline.find((p) => p.kind === kind && p.minutes === mm));
       line(`whole pipeline RTF, ${kind}`, rows.map((p) => (p?.ok ? fmt(p.rtf, 3) : p ? 'failed' : '')), rows.map((p) => (p?.ok ? fmt(p.processMemory?.growthPssMiB, 0) : '')).join(' / '));
     }
+    const long = a.pipeline.filter((p) => p.ok && p.minutes >= 60);
+    if (long.length) {
+      console.log('long media (app UI): minutes · RTF · JS peak (page + workers) · renderer peak PSS · whole browser peak PSS · export of one track · ETA error at 25/50/75 %');
+      for (const p of long) {
+        const eta = (at) => p.etaAccuracy?.summary?.find((e) => e.atPercent >= at)?.errorPercent;
+        console.log(`  ${p.kind} ${p.minutes} min · ${fmt(p.rtf, 3)} · ${fmt(p.memory.jsPeakBytes / 1048576, 0)} MiB · ${fmt(p.processMemory.peakLargestProcessPssMiB, 0)} MiB · ${fmt(p.processMemory.peakPssMiB, 0)} MiB · ${fmt(p.export.bytes / 1e6, 0)} MB in ${fmt(p.export.ms / 1000, 1)} s · ${[25, 50, 75].map((x) => `${fmt(eta(x), 1)} %`).join(' / ')}`);
+      }
+    }
+    for (const p of a.pipeline.filter((p) => !p.ok)) console.log(`  app ${p.kind} ${p.minutes} min failed: ${String(p.error).slice(0, 200)}`);
     if (a.coldStart) console.log(`cold start (fresh profile): interactive ${fmt(a.coldStart.interactiveMs / 1000, 2)} s, first result (${a.coldStart.seconds / 60} min file) ${fmt(a.coldStart.firstResultMs / 1000, 1)} s`);
     if (a.transfer) console.log(`first-visit transfer: ${fmt(a.transfer.wireBytes / 1e6, 1)} MB on the wire (${a.transfer.requests} requests; server compressed ${a.transfer.compressedByServer.length} files); unique files ${fmt(a.transfer.uniqueRawBytes / 1e6, 1)} MB raw, ${fmt(a.transfer.uniqueGzip9Bytes / 1e6, 1)} MB gzip-9, ${fmt(a.transfer.uniqueBrotli9Bytes / 1e6, 1)} MB brotli-9`);
     if (a.offlineStart) console.log(`offline start (reload, network off): ${fmt(a.offlineStart.offlineStartMs / 1000, 2)} s to interactive`);
