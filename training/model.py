@@ -135,17 +135,16 @@ class IntraLayer(nn.Module):
         return x + self.ffn(self.ln2(x))
 
 
-# The W shifted views are gathered with one index tensor, not stacked: a stack
-# exports as a Concat with W inputs (the exporter fuses nested ones), and
-# WebGPU binds one storage buffer per Concat input (8 allowed per stage).
-def window_stack(xp, c, w):
-    """[N, C+W-1, ...] -> [N, C, W, ...]: view i of window j is xp[:, j + i]."""
-    idx = (torch.arange(c, device=xp.device).unsqueeze(1) + torch.arange(w, device=xp.device).unsqueeze(0)).reshape(-1)
-    return torch.index_select(xp, 1, idx).reshape(xp.shape[0], c, w, *xp.shape[2:])
-
-
 class InterLayer(nn.Module):
-    """Pre-LN transformer layer over the chunk axis, attention limited to +-R chunks."""
+    """Pre-LN transformer layer over the chunk axis, attention limited to +-R chunks.
+
+    Blocked band attention: the chunks are cut into blocks of R; the queries of block b attend to
+    the keys of blocks b-1, b, b+1 (3R keys) through MatMuls, and a fixed band mask keeps exactly
+    the keys within +-R. Same function as gathering a +-R window per query (the previous form),
+    at a fraction of the cost: that gather and its elementwise products were 65 % of a training
+    step and ~60 % of inference time. Cost stays linear in the input length; the 3-way Concat
+    keeps WebGPU's limit of 8 storage buffers per stage.
+    """
 
     def __init__(self, d, heads, ffn, radius):
         super().__init__()
@@ -157,24 +156,32 @@ class InterLayer(nn.Module):
         self.ln2 = nn.LayerNorm(d)
         self.ffn = FFN(d, ffn)
         self.rel = nn.Parameter(torch.zeros(2 * radius + 1, heads))
+        r = radius
+        off = torch.arange(3 * r)[None, :] - r - torch.arange(r)[:, None]  # key offset from the query [R, 3R]
+        self.register_buffer("band_index", (off.clamp(-r, r) + r).reshape(-1), persistent=False)
+        self.register_buffer("band_mask", ((off.abs() > r).float() * -1e4), persistent=False)
 
     def forward(self, x):  # x [N, C, d]
         n, c, d = x.shape
         h, r = self.h, self.r
-        w = 2 * r + 1
+        dh = d // h
         y = self.ln1(x)
-        q, kk, v = self.qkv(y).reshape(n, c, 3, h, d // h).unbind(2)  # [N, C, h, dh]
-        kp = F.pad(kk, (0, 0, 0, 0, r, r))
-        vp = F.pad(v, (0, 0, 0, 0, r, r))
-        valid = F.pad(torch.ones_like(q[:1, :, :1, :1]), (0, 0, 0, 0, r, r))  # [1, C+2R, 1, 1]
-        kw = window_stack(kp, c, w)  # [N, C, W, h, dh]
-        vw = window_stack(vp, c, w)
-        mw = window_stack(valid, c, w)  # [1, C, W, 1, 1]
-        s = (q.unsqueeze(2) * kw).sum(-1) * (1.0 / math.sqrt(d // h))  # [N, C, W, h]
-        s = s + self.rel + (mw.squeeze(-1) - 1.0) * 1e4
-        a = torch.softmax(s, dim=2)
-        o = (a.unsqueeze(-1) * vw).sum(2).reshape(n, c, d)
-        x = x + self.proj(o)
+        q, kk, v = self.qkv(y).reshape(n, c, 3, h, dh).permute(2, 0, 3, 1, 4)  # [N, h, C, dh]
+        nb = (c + r - 1) // r
+        extra = nb * r - c
+        q = F.pad(q, (0, 0, 0, extra)).reshape(n, h, nb, r, dh)
+        kp = F.pad(kk, (0, 0, r, extra + r)).reshape(n, h, nb + 2, r, dh)
+        vp = F.pad(v, (0, 0, r, extra + r)).reshape(n, h, nb + 2, r, dh)
+        kw = torch.cat([kp[:, :, :-2], kp[:, :, 1:-1], kp[:, :, 2:]], dim=3)  # [N, h, nb, 3R, dh]
+        vw = torch.cat([vp[:, :, :-2], vp[:, :, 1:-1], vp[:, :, 2:]], dim=3)
+        valid = F.pad(torch.ones_like(kk[:1, :1, :, :1]), (0, 0, r, extra + r)).reshape(1, 1, nb + 2, r)
+        mw = torch.cat([valid[:, :, :-2], valid[:, :, 1:-1], valid[:, :, 2:]], dim=3).unsqueeze(3)  # [1, 1, nb, 1, 3R]
+        bias = self.rel.index_select(0, self.band_index).reshape(r, 3 * r, h).permute(2, 0, 1)  # [h, R, 3R]
+        s = torch.matmul(q, kw.transpose(-1, -2)) * (1.0 / math.sqrt(dh))  # [N, h, nb, R, 3R]
+        s = s + bias.unsqueeze(1) + self.band_mask + (mw - 1.0) * 1e4
+        a = torch.softmax(s, dim=-1)
+        o = torch.matmul(a, vw).reshape(n, h, nb * r, dh)[:, :, :c]
+        x = x + self.proj(o.permute(0, 2, 1, 3).reshape(n, c, d))
         return x + self.ffn(self.ln2(x))
 
 
