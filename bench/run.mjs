@@ -300,6 +300,11 @@ async function main() {
         const raw = await rawOrtWeb(browser, preview.url, { pcm: inputs[0].pcm, windows: 8, log });
         results.rawSessionRun = { ...(results.rawSessionRun ?? {}), web1t: raw };
         log(`bare session.run, 8 s window, ORT-web WASM 1 thread (page main thread): median ${raw.medianMs.toFixed(0)} ms`);
+        // A/B of the app's choice (sessionOptionsFor): with QDQ handling on, ORT fuses each DequantizeLinear + MatMul
+        // into MatMulNBits; the app turns it off so the int8 weights are dequantized once at load and MatMuls run in float32.
+        const qdq = await rawOrtWeb(browser, preview.url, { pcm: inputs[0].pcm, windows: 8, log, sessionConfig: { 'session.disable_quant_qdq': '0' } });
+        results.rawSessionRun.web1tQdqFused = qdq;
+        log(`bare session.run, same, with ORT's QDQ fusion (MatMulNBits; the app turns it off): median ${qdq.medianMs.toFixed(0)} ms`);
       } catch (e) {
         fail('bare session.run (web)', e);
       }

@@ -83,12 +83,12 @@ export async function ffmpegProfileWeb(page, { file, core = 'mt', timeoutMs = 15
 }
 
 /** onnxruntime-web's bare session.run on 8 s windows, single-threaded, on a fresh page (ORT initialises once per page). */
-export async function rawOrtWeb(browser, url, { pcm, windows = 8, log }) {
+export async function rawOrtWeb(browser, url, { pcm, windows = 8, log, sessionConfig }) {
   const page = await openBenchPage(browser, url, log);
   try {
     await setFiles(page, pcm, null);
     // eslint-disable-next-line no-undef
-    return await withTimeout(page.evaluate((n) => window.voxBench.rawOrt(n), windows), 10 * 60_000, 'raw ORT-web');
+    return await withTimeout(page.evaluate(([n, c]) => window.voxBench.rawOrt(n, c), [windows, sessionConfig]), 10 * 60_000, 'raw ORT-web');
   } finally {
     await page.close();
   }

@@ -360,7 +360,7 @@ const api = {
   environment,
   adapterInfo,
   ffmpegProfile: (core: 'mt' | 'st' = 'mt') => ffmpegProfile(fileOf('input-a'), core),
-  rawOrt: async (windows = 8) => rawOrt(new Float32Array(await fileOf('input-a').arrayBuffer()), { windowSeconds: 8, windows }),
+  rawOrt: async (windows = 8, sessionConfig?: Record<string, string>) => rawOrt(new Float32Array(await fileOf('input-a').arrayBuffer()), { windowSeconds: 8, windows, sessionConfig }),
 };
 (window as unknown as { voxBench: typeof api }).voxBench = api;
 document.body.dataset.ready = 'true';

@@ -11,8 +11,10 @@
  * threaded pool on a page's main thread would block it.
  */
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import { sessionOptionsFor } from '../../src/features/model/session';
 
-export async function rawOrt(pcm: Float32Array, opts: { windowSeconds: number; windows: number }) {
+/** `sessionConfig`: ORT session config entries replacing the app's `extra` ones, to compare (e.g. { 'session.disable_quant_qdq': '0' }). */
+export async function rawOrt(pcm: Float32Array, opts: { windowSeconds: number; windows: number; sessionConfig?: Record<string, string> }) {
   const ort = await import('onnxruntime-web/wasm');
   ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, location.href).href };
   ort.env.wasm.numThreads = 1;
@@ -22,7 +24,8 @@ export async function rawOrt(pcm: Float32Array, opts: { windowSeconds: number; w
   const manifest = (await (await fetch(`${base}manifest.json`)).json()) as { artifacts: { file: string }[]; input: { name: string }; output: { name: string } };
   const bytes = new Uint8Array(await (await fetch(`${base}${manifest.artifacts[0].file}`)).arrayBuffer());
   const s0 = performance.now();
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  const options = sessionOptionsFor('wasm');
+  const session = await ort.InferenceSession.create(bytes, opts.sessionConfig ? { ...options, extra: opts.sessionConfig } : options);
   const sessionMs = performance.now() - s0;
   const W = Math.round(opts.windowSeconds * 16000);
   const run = async (start: number) => {

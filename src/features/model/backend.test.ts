@@ -22,12 +22,18 @@ describe('wasmThreads', () => {
     expect(wasmThreads(env('none', false, 16))).toBe(1);
     expect(wasmThreads(env('none', false, 16), 4)).toBe(1);
   });
-  it('uses the cores, capped, when isolated', () => {
-    expect(wasmThreads(env('none', true, 2))).toBe(2);
+  it('leaves one core to the decoder and the page when isolated, capped', () => {
+    expect(wasmThreads(env('none', true, 2))).toBe(1);
+    expect(wasmThreads(env('none', true, 4))).toBe(3);
+    expect(wasmThreads(env('none', true, 1))).toBe(1);
     expect(wasmThreads(env('none', true, 64))).toBe(MAX_WASM_THREADS);
     expect(wasmThreads(env('none', true, 0))).toBe(1);
+  });
+  it('honours a requested count up to every core, capped', () => {
     expect(wasmThreads(env('none', true, 4), 1)).toBe(1);
+    expect(wasmThreads(env('none', true, 2), 2)).toBe(2);
     expect(wasmThreads(env('none', true, 4), 99)).toBe(4);
+    expect(wasmThreads(env('none', true, 64), 64)).toBe(MAX_WASM_THREADS);
   });
 });
 
@@ -86,7 +92,7 @@ describe('chooseBackend', () => {
 
   it('passes the thread request through the isolation rules', async () => {
     expect((await chooseBackend('wasm', env('none', true, 8), { threads: 1 })).threads).toBe(1);
-    expect((await chooseBackend('wasm', env('none', true, 8))).threads).toBe(8);
+    expect((await chooseBackend('wasm', env('none', true, 8))).threads).toBe(7);
   });
 
   it('describes an adapter without info', () => {

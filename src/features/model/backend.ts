@@ -63,15 +63,18 @@ export function currentEnv(): BackendEnv {
 
 /**
  * Threads for ORT's WASM backend: 1 unless cross-origin isolated (no
- * SharedArrayBuffer otherwise), else the core count capped at MAX_WASM_THREADS.
- * `requested` (tests, benchmarks) is honoured within the same bounds.
+ * SharedArrayBuffer otherwise), else one less than the cores, capped at
+ * MAX_WASM_THREADS: the decoder runs at the same time and the pool's threads
+ * spin-wait for each other, so taking every core lost to one thread less
+ * (2-core machine: 10 min separated in 17.5 s with 1 thread, 27.7 s with 2;
+ * docs/performance.md). `requested` (tests, benchmarks) may use every core.
  */
 export function wasmThreads(env: BackendEnv, requested?: number): number {
   if (!env.crossOriginIsolated) return 1;
   const cores = Math.max(1, Math.floor(env.hardwareConcurrency || 1));
   const cap = Math.min(cores, MAX_WASM_THREADS);
   if (requested !== undefined && Number.isFinite(requested)) return Math.max(1, Math.min(Math.floor(requested), cap));
-  return cap;
+  return Math.max(1, Math.min(cores - 1, MAX_WASM_THREADS));
 }
 
 export function isFallbackAdapter(a: AdapterLike): boolean {

@@ -22,7 +22,7 @@ import { encodeForWorkerBoundary, toVoxError, VoxError, type ErrorCode } from '.
 import type { PcmChunk, SeparatedBlock } from '../../pipeline/types';
 import { chooseBackend, webgpuRunGuard, type Backend, type BackendChoice, type GpuDeviceLike } from '../model/backend';
 import { modelArtifact } from '../model/manifest';
-import { createVerifiedSession, type ModelRunner, type OrtLike, type RunGuard } from '../model/session';
+import { createVerifiedSession, sessionOptionsFor, type ModelRunner, type OrtLike, type RunGuard } from '../model/session';
 import { loadVerifiedManifest, type VerifiedModel } from '../model/verify';
 import { ChunkedSeparator } from './chunking';
 import type { LoadOptions, ModelInfo, SeparateWorkerApi } from './shared';
@@ -105,7 +105,7 @@ interface Ready {
 
 async function createRunner(ort: Ort, verified: VerifiedModel, choice: BackendChoice, setting: LoadOptions['backend']): Promise<Ready> {
   const create = (backend: Backend, guard?: RunGuard) =>
-    createVerifiedSession(ort as unknown as OrtLike, verified, { executionProviders: [backend], graphOptimizationLevel: 'all', logSeverityLevel: 3 }, guard);
+    createVerifiedSession(ort as unknown as OrtLike, verified, sessionOptionsFor(backend), guard);
   if (choice.backend === 'wasm') {
     const r = await create('wasm');
     const w0 = performance.now();
