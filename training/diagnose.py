@@ -5,7 +5,7 @@
     /usr/bin/python3 -m training.diagnose segments CKPT [--items 48]
         val SI-SNRi with one permutation per item vs the permutation chosen per 0.5 s (oracle):
         tells a speaker-tracking failure (second much higher) from no separation at all
-    /usr/bin/python3 -m training.diagnose clean-run [--steps 600] [--lr 1e-3] [--no-in-norm] [--min-seconds S] [key=value ...]
+    /usr/bin/python3 -m training.diagnose clean-run [--steps 600] [--lr 1e-3] [--no-in-norm] [--min-seconds S] [--tcn] [--fixed-batches N] [key=value ...]
         a fresh model on clean two-speaker mixtures (no degradation, no single-speaker items):
         train SI-SNRi every 50 steps; key=value are model config overrides (e.g. enc_kernel=512 chunk=32)
 """
@@ -72,17 +72,60 @@ def segments(a):
           f"with the permutation chosen per 0.5 s (oracle) {np.mean(seg):.2f} dB")
 
 
+class TCNBaseline(torch.nn.Module):
+    """Conv-TasNet's separator (temporal convolutional network) over the same STFT front end and masks as the
+    shipped model: a reference point for how fast a separator learns on this data and loss (not shippable: the
+    product is a transformer). X blocks of dilated depthwise convolutions 1, 2, 4, ... per repeat."""
+
+    def __init__(self, d=128, hidden=256, blocks=8, repeats=2):
+        super().__init__()
+        base = Separator(make_config())
+        self.stft_analysis, self.stft_synthesis = base.stft_analysis, base.stft_synthesis
+        self.H, self.L, self.N, self.S = base.H, base.L, base.N, base.S
+        N = self.N
+        self.inp = torch.nn.Sequential(torch.nn.GroupNorm(1, N), torch.nn.Conv1d(N, d, 1))
+        layers = []
+        for _ in range(repeats):
+            for b in range(blocks):
+                dil = 2 ** b
+                layers.append(torch.nn.Sequential(
+                    torch.nn.Conv1d(d, hidden, 1), torch.nn.PReLU(), torch.nn.GroupNorm(1, hidden),
+                    torch.nn.Conv1d(hidden, hidden, 3, padding=dil, dilation=dil, groups=hidden), torch.nn.PReLU(),
+                    torch.nn.GroupNorm(1, hidden), torch.nn.Conv1d(hidden, d, 1)))
+        self.blocks = torch.nn.ModuleList(layers)
+        self.mask = torch.nn.Sequential(torch.nn.PReLU(), torch.nn.Conv1d(d, self.S * N, 1))
+
+    def forward(self, mixture):
+        import torch.nn.functional as F
+        B, T = mixture.shape
+        H, L, N, S = self.H, self.L, self.N, self.S
+        rms = torch.sqrt((mixture * mixture).mean(-1, keepdim=True) + 1e-8)
+        x = F.pad((mixture / rms).unsqueeze(1), (H, L))
+        spec = F.conv1d(x, self.stft_analysis, stride=H)
+        re, im = spec[:, :N], spec[:, N:]
+        e = torch.log(torch.sqrt(re * re + im * im + 1e-10) + 1e-4)
+        z = self.inp(e)
+        for blk in self.blocks:
+            z = z + blk(z)
+        Fr = e.shape[-1]
+        m = torch.sigmoid(self.mask(z)).reshape(B, S, 1, N, Fr)
+        y = (m * spec.reshape(B, 1, 2, N, Fr)).reshape(B * S, 2 * N, Fr)
+        out = F.conv_transpose1d(y, self.stft_synthesis, stride=H).reshape(B, S, -1)[:, :, H:H + T]
+        return out * rms.unsqueeze(1)
+
+
 def clean_run(a):
     torch.manual_seed(0)
     cfg = dict(kv.split("=", 1) for kv in a.overrides)
     m = Mixer(Cache(CACHE, "train"), seed=1, seconds=4.0, min_seconds=a.min_seconds, **CLEAN)
-    model = Separator(make_config(**cfg))
+    model = TCNBaseline() if a.tcn else Separator(make_config(**cfg))
+    print(f"params {sum(p.numel() for p in model.parameters())}", flush=True)
     if a.no_in_norm:
         model.in_norm = torch.nn.Identity()
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     t0, acc = time.time(), []
     for step in range(a.steps):
-        mix, ref = m.batch(step, 4)
+        mix, ref = m.batch(step % a.fixed_batches if a.fixed_batches else step, 4)
         mt, rt = torch.from_numpy(mix), torch.from_numpy(ref)
         for g in opt.param_groups:
             g["lr"] = a.lr * min(1.0, (step + 1) / 200)
@@ -110,6 +153,9 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--no-in-norm", action="store_true")
+    p.add_argument("--fixed-batches", type=int, default=0,
+                   help="cycle over this many fixed batches (an overfitting check: can the model fit a few mixtures?)")
+    p.add_argument("--tcn", action="store_true", help="Conv-TasNet's TCN separator over the same front end (reference)")
     p.add_argument("--min-seconds", type=float, default=0.0, help="only utterances at least this long (fully overlapped crops)")
     p.add_argument("overrides", nargs="*")
     a = ap.parse_args(argv)
