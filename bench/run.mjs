@@ -534,6 +534,7 @@ function printTable() {
         console.log(`  ${p.kind} ${p.minutes} min · ${fmt(p.rtf, 3)} · ${fmt(p.memory.jsPeakBytes / 1048576, 0)} MiB · ${fmt(p.processMemory.peakLargestProcessPssMiB, 0)} MiB · ${fmt(p.processMemory.peakPssMiB, 0)} MiB · ${fmt(p.export.bytes / 1e6, 0)} MB in ${fmt(p.export.ms / 1000, 1)} s · ${[25, 50, 75].map((x) => `${fmt(eta(x), 1)} %`).join(' / ')}`);
       }
     }
+    if (a.cancel) console.log(`cancel at ${a.cancel.atPercent} % of ${a.cancel.input}: UI ${a.cancel.cancelledMs} ms; renderer PSS ${fmt(a.cancel.before.rendererPssMiB, 0)} → ${a.cancel.after.rendererPssMiB} MiB (idle ${fmt(a.cancel.idle.rendererPssMiB, 0)}), back within 10 % of the rise after ${a.cancel.freedWithinMs ?? '> 10000'} ms; JS ${fmt(a.cancel.before.jsMiB, 0)} → ${a.cancel.after.jsMiB} MiB`);
     for (const p of a.pipeline.filter((p) => !p.ok)) console.log(`  app ${p.kind} ${p.minutes} min failed: ${String(p.error).slice(0, 200)}`);
     if (a.coldStart) console.log(`cold start (fresh profile): interactive ${fmt(a.coldStart.interactiveMs / 1000, 2)} s, first result (${a.coldStart.seconds / 60} min file) ${fmt(a.coldStart.firstResultMs / 1000, 1)} s`);
     if (a.transfer) console.log(`first-visit transfer: ${fmt(a.transfer.wireBytes / 1e6, 1)} MB on the wire (${a.transfer.requests} requests; server compressed ${a.transfer.compressedByServer.length} files); unique files ${fmt(a.transfer.uniqueRawBytes / 1e6, 1)} MB raw, ${fmt(a.transfer.uniqueGzip9Bytes / 1e6, 1)} MB gzip-9, ${fmt(a.transfer.uniqueBrotli9Bytes / 1e6, 1)} MB brotli-9`);

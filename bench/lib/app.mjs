@@ -10,7 +10,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { browserPid, launchPersistent, withTimeout } from './browser.mjs';
 import { attachMemory } from '../../e2e/support/js-memory.mjs';
-import { treeSampler } from './proc.mjs';
+import { treeMemory, treeSampler } from './proc.mjs';
 import { startCountingProxy, startPreview, viteBuild } from './servers.mjs';
 
 export const APP_PORT = 4273;
@@ -191,6 +191,49 @@ function etaSampler(page, t0, everyMs = 5000) {
   };
 }
 
+/**
+ * Cancel on a long file: separate until `atPercent`, press Cancel, then follow the tab's renderer PSS and the
+ * JS memory of page + workers for 10 s. The app terminates its workers on cancel, so their wasm memories go at once.
+ */
+async function cancelRun(context, url, input, log, atPercent = 30) {
+  const page = await context.newPage();
+  try {
+    await page.goto(url);
+    await page.getByTestId('file-input').setInputFiles(input.file);
+    await page.getByTestId('separate').waitFor({ state: 'visible', timeout: 5 * 60_000 });
+    const { jsMemory } = await attachMemory(page);
+    const renderer = () => treeMemory(browserPid()).largestPss / 1048576;
+    const idle = { rendererPssMiB: renderer(), jsMiB: (await jsMemory()).total / 1048576 };
+    await page.getByTestId('separate').click();
+    const stage = page.locator('[data-testid=progress] li[data-stage=separate] .muted');
+    const deadline = Date.now() + input.seconds * 1000;
+    for (;;) {
+      const m = /^(\d+)%/.exec((await stage.textContent({ timeout: 1000 }).catch(() => '')) ?? '');
+      if (m && Number(m[1]) >= atPercent) break;
+      if (Date.now() > deadline) throw new Error(`separation did not reach ${atPercent} %`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const before = { rendererPssMiB: renderer(), jsMiB: (await jsMemory()).total / 1048576 };
+    const t0 = Date.now();
+    await page.getByTestId('cancel').click();
+    await page.getByTestId('cancelled').waitFor({ timeout: 10_000 });
+    const cancelledMs = Date.now() - t0;
+    const series = [];
+    while (Date.now() - t0 < 10_000) {
+      series.push({ ms: Date.now() - t0, rendererPssMiB: Math.round(renderer()), jsMiB: Math.round((await jsMemory()).total / 1048576) });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const after = series[series.length - 1];
+    // Freed when the renderer is back within 10 % of the rise above its idle level.
+    const freedAt = series.find((x) => x.rendererPssMiB <= idle.rendererPssMiB + 0.1 * Math.max(0, before.rendererPssMiB - idle.rendererPssMiB));
+    const r = { input: path.basename(input.file), atPercent, idle, before, after, cancelledMs, freedWithinMs: freedAt?.ms ?? null, series };
+    log(`  cancel at ${atPercent} %: UI ${cancelledMs} ms; renderer PSS idle ${idle.rendererPssMiB.toFixed(0)} → running ${before.rendererPssMiB.toFixed(0)} → ${after.rendererPssMiB} MiB after 10 s (back within 10 % of the rise after ${freedAt ? `${freedAt.ms} ms` : 'more than 10 s'}); JS ${before.jsMiB.toFixed(0)} → ${after.jsMiB} MiB`);
+    return r;
+  } finally {
+    await page.close();
+  }
+}
+
 /** The export stage: download the first track as WAV through the UI (streamed from storage) and check its length. */
 async function exportFirstTrack(page, input, timeout) {
   const sourceId = await page.getByTestId('track').first().getAttribute('data-source');
@@ -305,7 +348,7 @@ async function pipelineRun(context, url, input, log) {
 }
 
 export async function appBenchmarks({ pipelineInputs, coldInput, log }) {
-  const out = { buildMs: null, coldStart: null, transfer: null, offlineStart: null, pipeline: [], errors: [] };
+  const out = { buildMs: null, coldStart: null, transfer: null, offlineStart: null, pipeline: [], cancel: null, errors: [] };
   log('building the app (vite build, its own config) into bench/.app-dist …');
   out.buildMs = buildApp();
   const preview = await startPreview({ port: APP_PORT, args: ['--outDir', APP_DIST] });
@@ -366,6 +409,17 @@ export async function appBenchmarks({ pipelineInputs, coldInput, log }) {
       } catch (e) {
         out.pipeline.push({ ok: false, kind: input.kind, minutes: input.minutes, error: String(e.message ?? e) });
         log(`  failed: ${e.message ?? e}`);
+      }
+    }
+    // 5. Cancel on the longest audio input: how fast the memory of a running job is given back.
+    const longest = pipelineInputs.filter((i) => i.kind === 'audio').sort((a, b) => b.seconds - a.seconds)[0];
+    if (longest && longest.minutes >= 10) {
+      log(`app: cancel on ${longest.minutes} min …`);
+      try {
+        out.cancel = await cancelRun(context, url, longest, log);
+      } catch (e) {
+        out.errors.push(`cancel: ${e.message ?? e}`);
+        log(`  cancel failed: ${e.message ?? e}`);
       }
     }
   } catch (e) {
