@@ -9,6 +9,7 @@
  *   npm run bench -- --minutes=1  only these lengths (comma-separated)
  *   npm run bench -- --only=native,web,webgpu,app   only these sections
  *   npm run bench -- --repeat=3   runs per separation/decode case (default: 3 for 1 min, 1 for longer inputs; the median is reported)
+ *   npm run bench -- --chunk-sweep=4,8,16,30   native ORT, 1 thread, on the longest input with these window lengths (s)
  *   npm run bench -- --report-only   re-derive ratios and print the table from bench/results.json
  *   npm run bench -- --out=FILE   write the results there instead of bench/results.json
  *
@@ -40,7 +41,7 @@ const value = (name) => {
 };
 const RESULTS = path.resolve(value('out') ?? 'bench/results.json');
 if (flag('help')) {
-  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(2, 17).join('\n'));
+  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(2, 18).join('\n'));
   process.exit(0);
 }
 const minutesList = value('minutes') ? value('minutes').split(',').map(Number) : flag('long') ? [1, 10, 60] : [1, 10];
@@ -337,6 +338,23 @@ async function main() {
       fail('WebGPU', e);
     } finally {
       preview?.stop();
+    }
+    save();
+  }
+
+  // ------------------------------------------------------------ window length (chunk size by measurement)
+  if (value('chunk-sweep')) {
+    const inp = inputs[inputs.length - 1];
+    if (!only.has('native') && !only.has('web')) await buildNodeLib();
+    results.chunkSweep = [];
+    for (const sec of value('chunk-sweep').split(',').map(Number)) {
+      try {
+        const r = ortNative({ pcm: inp.pcm, threads: 1, chunkSeconds: sec });
+        results.chunkSweep.push({ chunkSeconds: sec, minutes: inp.minutes, separateMs: r.separateMs, modelMs: r.modelMs, rtf: r.separateMs / 1000 / inp.seconds, peakRssMiB: r.peakRssMiB, baselineRssMiB: r.baselineRssMiB, windows: r.windows });
+        log(`window ${sec} s, ${inp.minutes} min, native 1 thread: ${(r.separateMs / 1000).toFixed(2)} s (RTF ${(r.separateMs / 1000 / inp.seconds).toFixed(4)}), ${r.windows} windows, peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
+      } catch (e) {
+        fail(`chunk sweep ${sec} s`, e);
+      }
     }
     save();
   }

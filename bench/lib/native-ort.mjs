@@ -59,7 +59,8 @@ const sep = new lib.ChunkedSeparator(
     windows++;
     return out;
   },
-  { ...m.chunking, sampleRate: m.sampleRate, kinds: m.sources.map((s) => s.kind), minWindowSamples: 1600 },
+  // opts.chunkSeconds: the window-size sweep (--chunk-sweep) overrides the manifest's window length.
+  { ...m.chunking, ...(opts.chunkSeconds ? { chunkSeconds: opts.chunkSeconds } : {}), sampleRate: m.sampleRate, kinds: m.sources.map((s) => s.kind), minWindowSamples: 1600 },
 );
 const refSamples = opts.refOut ? Math.min(pcm.length, Math.round((opts.refSeconds ?? 30) * m.sampleRate)) : 0;
 const ref = refSamples ? m.sources.map(() => new Float32Array(refSamples)) : null;
