@@ -100,7 +100,8 @@ def main(argv=None):
                     help="data-mix settings key=value, stored in the checkpoint; on resume they replace the stored ones")
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=4.0)
-    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--lr", type=float, default=None,
+                    help="base learning rate (default 5e-4); on resume it replaces the stored one (e.g. halving on a plateau)")
     ap.add_argument("--warmup", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-steps", type=int, default=10 ** 9, help="stop at this global step")
@@ -131,7 +132,10 @@ def main(argv=None):
             hp = state["hparams"]
         else:
             config = make_config(**parse_overrides(a.config))
-            hp = {"batch": a.batch, "seconds": a.seconds, "lr": a.lr, "warmup": a.warmup, "seed": a.seed}
+            hp = {"batch": a.batch, "seconds": a.seconds, "lr": a.lr if a.lr is not None else 5e-4, "warmup": a.warmup, "seed": a.seed}
+        if resume and a.lr is not None and a.lr != hp["lr"]:
+            print(f"[train] base learning rate changed at step {int(state['step'])}: {hp['lr']} -> {a.lr}", flush=True)
+            hp = dict(hp, lr=a.lr)
         if a.mix is not None:
             mix_hp = parse_mix(a.mix)
             if resume and mix_hp != hp.get("mix", {}):
