@@ -105,57 +105,67 @@ async function stageTimings(page) {
   return out;
 }
 
-/** Polls the page's own memory figures while a run goes on (CDP metrics for the main thread; measureUserAgentSpecificMemory for page + workers). */
-function pageMemoryPoller(page, cdp, everyMs = 5000) {
+/** Runs `tick` every `everyMs` until the returned stop() is awaited (which waits for the tick in flight). */
+function every(everyMs, tick) {
   let stopped = false;
-  const peak = { jsHeapUsedBytes: 0, uaMemoryBytes: 0, uaMemoryDedupedBytes: 0, uaMemoryError: null, samples: 0 };
   const loop = (async () => {
     while (!stopped) {
-      try {
-        const { metrics } = await cdp.send('Performance.getMetrics');
-        const used = metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0;
-        peak.jsHeapUsedBytes = Math.max(peak.jsHeapUsedBytes, used);
-        const ua = await withTimeout(
-          page.evaluate(async () => {
-            // eslint-disable-next-line no-undef
-            if (!performance.measureUserAgentSpecificMemory) return null;
-            // eslint-disable-next-line no-undef
-            const m = await performance.measureUserAgentSpecificMemory();
-            // A shared memory is attributed to every worker holding it: entries over 64 MiB within 1 % of each other count once (see bench/web/main.ts).
-            let deduped = 0;
-            const big = [];
-            for (const e of m.breakdown) {
-              if (e.bytes >= 64 * 1048576) big.push(e.bytes);
-              else deduped += e.bytes;
-            }
-            big.sort((a, b) => b - a);
-            let cluster = -1;
-            for (const b of big) {
-              if (cluster < 0 || b < cluster * 0.99) {
-                cluster = b;
-                deduped += b;
-              }
-            }
-            return { bytes: m.bytes, deduped };
-          }),
-          30_000,
-          'measureUserAgentSpecificMemory',
-        );
-        if (ua) {
-          peak.uaMemoryBytes = Math.max(peak.uaMemoryBytes, ua.bytes);
-          peak.uaMemoryDedupedBytes = Math.max(peak.uaMemoryDedupedBytes, ua.deduped);
-        }
-        peak.samples++;
-      } catch (e) {
-        peak.uaMemoryError = String(e.message ?? e).slice(0, 200);
-      }
+      await tick();
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
+  return async () => {
+    stopped = true;
+    await loop;
+  };
+}
+
+/** Polls the page's own memory figures while a run goes on (CDP metrics for the main thread; measureUserAgentSpecificMemory for page + workers). */
+function pageMemoryPoller(page, cdp, everyMs = 5000) {
+  const peak = { jsHeapUsedBytes: 0, uaMemoryBytes: 0, uaMemoryDedupedBytes: 0, uaMemoryError: null, samples: 0 };
+  const stop = every(everyMs, async () => {
+    try {
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      const used = metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0;
+      peak.jsHeapUsedBytes = Math.max(peak.jsHeapUsedBytes, used);
+      const ua = await withTimeout(
+        page.evaluate(async () => {
+          // eslint-disable-next-line no-undef
+          if (!performance.measureUserAgentSpecificMemory) return null;
+          // eslint-disable-next-line no-undef
+          const m = await performance.measureUserAgentSpecificMemory();
+          // A shared memory is attributed to every worker holding it: entries over 64 MiB within 1 % of each other count once (see bench/web/main.ts).
+          let deduped = 0;
+          const big = [];
+          for (const e of m.breakdown) {
+            if (e.bytes >= 64 * 1048576) big.push(e.bytes);
+            else deduped += e.bytes;
+          }
+          big.sort((a, b) => b - a);
+          let cluster = -1;
+          for (const b of big) {
+            if (cluster < 0 || b < cluster * 0.99) {
+              cluster = b;
+              deduped += b;
+            }
+          }
+          return { bytes: m.bytes, deduped };
+        }),
+        30_000,
+        'measureUserAgentSpecificMemory',
+      );
+      if (ua) {
+        peak.uaMemoryBytes = Math.max(peak.uaMemoryBytes, ua.bytes);
+        peak.uaMemoryDedupedBytes = Math.max(peak.uaMemoryDedupedBytes, ua.deduped);
+      }
+      peak.samples++;
+    } catch (e) {
+      peak.uaMemoryError = String(e.message ?? e).slice(0, 200);
+    }
+  });
   return {
     async stop() {
-      stopped = true;
-      await loop;
+      await stop();
       return peak;
     },
   };
@@ -167,19 +177,14 @@ function pageMemoryPoller(page, cdp, everyMs = 5000) {
  */
 function etaSampler(page, t0, everyMs = 5000) {
   const samples = [];
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const text = await page.locator('[data-testid=progress] li[data-stage=separate] .muted').textContent({ timeout: 1000 }).catch(() => null);
-      const m = text && /^(\d+)%.*about (?:(\d+):)?(\d+):(\d+) left/.exec(text);
-      if (m) samples.push({ atMs: Date.now() - t0, percent: Number(m[1]), etaMs: ((Number(m[2] ?? 0) * 60 + Number(m[3])) * 60 + Number(m[4])) * 1000 });
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  })();
+  const stopSampling = every(everyMs, async () => {
+    const text = await page.locator('[data-testid=progress] li[data-stage=separate] .muted').textContent({ timeout: 1000 }).catch(() => null);
+    const m = text && /^(\d+)%.*about (?:(\d+):)?(\d+):(\d+) left/.exec(text);
+    if (m) samples.push({ atMs: Date.now() - t0, percent: Number(m[1]), etaMs: ((Number(m[2] ?? 0) * 60 + Number(m[3])) * 60 + Number(m[4])) * 1000 });
+  });
   return {
     async stop(endMs) {
-      stopped = true;
-      await loop;
+      await stopSampling();
       // Error of each predicted end relative to the whole run's length, at the first sample past each milestone.
       const summary = [];
       for (const at of [10, 25, 50, 75, 90]) {
@@ -266,22 +271,17 @@ async function exportFirstTrack(page, input, timeout) {
  */
 async function jsMemoryPoller(page, everyMs = 5000) {
   const { jsMemory } = await attachMemory(page);
-  let stopped = false;
   const peak = { jsPeakBytes: 0, jsPeakBreakdown: null, jsSamples: 0 };
-  const loop = (async () => {
-    while (!stopped) {
-      const m = await jsMemory().catch(() => null);
-      if (m) {
-        peak.jsSamples++;
-        if (m.total > peak.jsPeakBytes) Object.assign(peak, { jsPeakBytes: m.total, jsPeakBreakdown: m });
-      }
-      await new Promise((r) => setTimeout(r, everyMs));
+  const stop = every(everyMs, async () => {
+    const m = await jsMemory().catch(() => null);
+    if (m) {
+    peak.jsSamples++;
+    if (m.total > peak.jsPeakBytes) Object.assign(peak, { jsPeakBytes: m.total, jsPeakBreakdown: m });
     }
-  })();
+  });
   return {
     async stop() {
-      stopped = true;
-      await loop;
+      await stop();
       return peak;
     },
   };
