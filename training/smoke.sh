@@ -81,6 +81,11 @@ step "eval on the tiny generated set"
 training/eval "$W/pub/q1.onnx" --cache "$W/cache" --items 2 --seconds 1 --json "$W/eval.json" | tail -4
 "$PY" -c "import json; r=json.load(open('$W/eval.json')); assert all(k in r for k in ('clean','bg','reverb','tel300','tel50','mp3','opus','single','single_bg','oracle_psm','rtf'))" \
   || die "eval output incomplete"
+"$PY" -m training.compare "$W/eval.json" "$W/eval.json" > /dev/null || die "compare: a model is not as good as itself"
+"$PY" -c "import json; r=json.load(open('$W/eval.json')); r['opus']['si_snri_db'] -= 1; json.dump(r, open('$W/worse.json', 'w'))"
+set +e; "$PY" -m training.compare "$W/worse.json" "$W/eval.json" > "$W/compare.out"; rc=$?; set -e
+[ "$rc" = 1 ] && grep -q "worse on opus SI-SNRi" "$W/compare.out" || die "compare: a worse candidate was not refused (exit $rc)"
+echo "   ok (compare: the same model passes, one 1 dB worse on Opus is refused)"
 "$PY" - "$W/m-fp32.onnx" "$W/broken.onnx" <<'EOF'
 import sys, onnx
 m = onnx.load(sys.argv[1])

@@ -1,0 +1,67 @@
+"""Should a candidate model replace the shipped one? Compares two `training/eval --json` results.
+
+    /usr/bin/python3 -m training.compare CANDIDATE.json SHIPPED.json [--tolerance 0.05]
+
+Prints every figure side by side and exits 0 when the candidate is at least as good (within
+--tolerance dB) on every condition both files have, 1 when it is worse on any (each named),
+2 on unreadable input. "Better" per figure: higher SI-SNRi for the two-speaker conditions and
+for the background output; for single-speaker items a higher speaker SI-SNR and a quieter other
+speaker output. The rule the model card states: ship only what beats the shipped model everywhere.
+"""
+import argparse
+import json
+import sys
+
+# (condition, key, label, higher_is_better)
+FIGURES = [(c, "si_snri_db", f"{c} SI-SNRi", True) for c in ("clean", "bg", "reverb", "tel300", "tel50", "mp3", "opus")] + [
+    ("bg", "background_si_snri_db", "bg: background output SI-SNRi", True),
+    ("single", "speaker_si_snr_db", "single: speaker SI-SNR", True),
+    ("single", "other_output_rel_db", "single: other output (rel. dB)", False),
+    ("single_bg", "speaker_si_snr_db", "single_bg: speaker SI-SNR", True),
+    ("single_bg", "other_output_rel_db", "single_bg: other output (rel. dB)", False),
+]
+
+
+def compare(cand, ship, tol):
+    rows, worse = [], []
+    for cond, key, label, higher in FIGURES:
+        a, b = cand.get(cond, {}).get(key), ship.get(cond, {}).get(key)
+        if a is None or b is None:
+            continue
+        delta = a - b if higher else b - a  # > 0: the candidate is better
+        rows.append((label, a, b, delta))
+        if delta < -tol:
+            worse.append(label)
+    return rows, worse
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("candidate")
+    ap.add_argument("shipped")
+    ap.add_argument("--tolerance", type=float, default=0.05, help="dB a figure may be worse and still count as equal")
+    a = ap.parse_args(argv)
+    try:
+        with open(a.candidate) as f:
+            cand = json.load(f)
+        with open(a.shipped) as f:
+            ship = json.load(f)
+    except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    rows, worse = compare(cand, ship, a.tolerance)
+    if not rows:
+        print("error: the two files share no figure", file=sys.stderr)
+        return 2
+    print(f"{'figure':36s} {'candidate':>10s} {'shipped':>10s} {'better by':>10s}")
+    for label, x, y, d in rows:
+        print(f"{label:36s} {x:10.2f} {y:10.2f} {d:+10.2f}")
+    if worse:
+        print(f"keep the shipped model: the candidate is worse on {', '.join(worse)}")
+        return 1
+    print("ship the candidate: at least as good on every figure")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
