@@ -559,6 +559,7 @@ function printTable() {
     if (a.offlineStart) console.log(`offline start (reload, network off): ${fmt(a.offlineStart.offlineStartMs / 1000, 2)} s to interactive`);
     hr();
   }
+  if (results.chunkSweep?.length) console.log(`window length sweep (native ORT, 1 thread, ${results.chunkSweep[0].minutes} min): ${results.chunkSweep.map((c) => `${c.chunkSeconds} s → ${fmt(c.separateMs / 1000, 2)} s / ${fmt(c.peakRssMiB, 0)} MiB`).join(', ')}`);
   const rs = results.rawSessionRun;
   if (rs?.native1t && rs?.web1t) console.log(`bare session.run on one 8 s window, 1 thread: native median ${fmt(rs.native1t.medianMs, 0)} / min ${fmt(rs.native1t.minMs, 0)} ms, ORT-web median ${fmt(rs.web1t.medianMs, 0)} / min ${fmt(rs.web1t.minMs, 0)} ms → ratio ${fmt(rs.web1t.medianMs / rs.native1t.medianMs, 2)} (median), ${fmt(rs.web1t.minMs / rs.native1t.minMs, 2)} (min: least disturbed by other jobs); the engine alone, no app code around it`);
   if (results.sha256) console.log(`SubtleCrypto SHA-256 of the ${fmt(results.sha256.bytes / 1e6, 2)} MB model: median ${fmt(results.sha256.medianMs, 1)} ms (first ${fmt(results.sha256.firstMs, 1)} ms) — target < 50 ms`);
