@@ -9,6 +9,7 @@
  *   npm run bench -- --minutes=1  only these lengths (comma-separated)
  *   npm run bench -- --only=native,web,webgpu,app   only these sections
  *   npm run bench -- --repeat=3   runs per separation/decode case (default: 3 for 1 min, 1 for longer inputs; the median is reported)
+ *   npm run bench -- --think-ms=5000   wait this long between the file's facts and Separate in the app runs (a user reading them)
  *   npm run bench -- --chunk-sweep=4,8,16,30   native ORT, 1 thread, on the longest input with these window lengths (s)
  *   npm run bench -- --report-only   re-derive ratios and print the table from bench/results.json
  *   npm run bench -- --out=FILE   write the results there instead of bench/results.json
@@ -41,7 +42,7 @@ const value = (name) => {
 };
 const RESULTS = path.resolve(value('out') ?? 'bench/results.json');
 if (flag('help')) {
-  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(2, 18).join('\n'));
+  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(2, 19).join('\n'));
   process.exit(0);
 }
 const minutesList = value('minutes') ? value('minutes').split(',').map(Number) : flag('long') ? [1, 10, 60] : [1, 10];
@@ -369,7 +370,7 @@ async function main() {
         ]).filter((i) => appKinds.includes(i.kind)),
         ...appOnlyInputs.map((inp) => ({ kind: 'audio', minutes: inp.minutes, seconds: inp.seconds, file: inp.audio })),
       ];
-      results.app = await appBenchmarks({ pipelineInputs, coldInput: coldInput(), log });
+      results.app = await appBenchmarks({ pipelineInputs, coldInput: coldInput(), log, thinkMs: Number(value('think-ms') ?? 0) });
     } catch (e) {
       fail('app benchmarks', e);
     }

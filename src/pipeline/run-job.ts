@@ -72,6 +72,11 @@ export async function openFile(file: File): Promise<void> {
   try {
     const facts = await abortable(probeStage(file, useSettings.getState().limits, decodeClient()), controller.signal);
     useJob.getState().setFacts(runId, facts);
+    // Verify the model and start its session while the user reads the facts: Separate then starts at once.
+    // A failure here is not shown; Separate loads again and reports it.
+    separateClient()
+      .load({ backend: useSettings.getState().backend })
+      .catch(() => {});
   } catch (e) {
     if (!controller.signal.aborted) useJob.getState().fail(runId, toVoxError(e, 'decode-failed'));
   } finally {
