@@ -207,7 +207,8 @@ async function cancelRun(context, url, input, log, atPercent = 30) {
     await page.getByTestId('file-input').setInputFiles(input.file);
     await page.getByTestId('separate').waitFor({ state: 'visible', timeout: 5 * 60_000 });
     const { jsMemory } = await attachMemory(page);
-    const renderer = () => treeMemory(browserPid()).largestPss / 1048576;
+    const root = browserPid();
+    const renderer = () => treeMemory(root).largestPss / 1048576;
     const idle = { rendererPssMiB: renderer(), jsMiB: (await jsMemory()).total / 1048576 };
     await page.getByTestId('separate').click();
     const stage = page.locator('[data-testid=progress] li[data-stage=separate] .muted');
