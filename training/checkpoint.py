@@ -98,3 +98,18 @@ def check_config(obj, config, path="checkpoint"):
     if diffs:
         raise CheckpointError(f"{path} does not match the model config ({'; '.join(diffs)}). "
                               "Use a matching --config, or start fresh with another --ckpt path.")
+
+
+def init_from(model, path, skip=("mask.",)):
+    """Warm start: copy the weights of another checkpoint into a fresh model, except the keys under `skip` and any
+    whose shape differs (e.g. a new output head). Returns (copied, left_fresh, source step)."""
+    obj = load(path)
+    own = model.state_dict()
+    src = obj["model"]
+    take = {k: v for k, v in src.items()
+            if k in own and not k.startswith(tuple(skip)) and tuple(v.shape) == tuple(own[k].shape)}
+    if not take:
+        raise CheckpointError(f"{path}: no weights fit this model")
+    own.update(take)
+    model.load_state_dict(own)
+    return sorted(take), sorted(k for k in own if k not in take), int(obj["step"])

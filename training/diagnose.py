@@ -5,6 +5,9 @@
     /usr/bin/python3 -m training.diagnose segments CKPT [--items 48]
         val SI-SNRi with one permutation per item vs the permutation chosen per 0.5 s (oracle):
         tells a speaker-tracking failure (second much higher) from no separation at all
+    /usr/bin/python3 -m training.diagnose masks CKPT [--items 48]
+        mean mask per output, share of bins with mask > 0.99, SI-SNRi of the louder / quieter speaker:
+        finds an output stuck passing the whole mixture through (saturated sigmoid, run 3)
     /usr/bin/python3 -m training.diagnose clean-run [--steps 600] [--lr 1e-3] [--no-in-norm] [--min-seconds S] [--tcn] [--fixed-batches N] [key=value ...]
         a fresh model on clean two-speaker mixtures (no degradation, no single-speaker items):
         train SI-SNRi every 50 steps; key=value are model config overrides (e.g. enc_kernel=512 chunk=32)
@@ -19,7 +22,7 @@ import torch
 
 from . import checkpoint as ck
 from .cache import Cache
-from .losses import batch_sisnri, np_sisnr, separation_loss, sisnri_2spk
+from .losses import batch_sisnri, np_sisnr, pit2, separation_loss, sisnri_2spk
 from .mix import Mixer
 from .model import Separator, make_config
 from .train import ValSet
@@ -72,6 +75,39 @@ def segments(a):
           f"with the permutation chosen per 0.5 s (oracle) {np.mean(seg):.2f} dB")
 
 
+def masks(a):
+    """Per-output mask statistics and per-speaker SI-SNRi on the val list: finds a saturated output (mask 1.0
+    everywhere = the mixture passed through), the trap run 3 fell into with sigmoid masks."""
+    st = ck.load(a.ckpt)
+    model = Separator(make_config(**st["config"]))
+    model.load_state_dict(st["model"])
+    model.eval()
+    v = ValSet(CACHE, a.items, 4.0)
+    cap = {}
+    hook = model.mask.register_forward_hook(lambda _m, _i, out: cap.__setitem__("logits", out))
+    with torch.no_grad():
+        est = model(torch.from_numpy(v.mix)).numpy()
+    hook.remove()
+    B, S, N = len(v.mix), model.S, model.N
+    lg = cap["logits"].reshape(B, -1, S, N)
+    mk = torch.softmax(lg, dim=2) if model.config["mask"] == "softmax" else torch.sigmoid(lg)
+    print(f"{a.ckpt} (step {st['step']}, mask {model.config['mask']}), {B} val items")
+    for s in range(S):
+        print(f"  output {s}: mean mask {float(mk[:, :, s].mean()):.3f}, bins with mask > 0.99 "
+              f"{100 * float((mk[:, :, s] > 0.99).float().mean()):.1f} %, mean logit {float(lg[:, :, s].mean()):.2f}")
+    loud, quiet, corr = [], [], []
+    for j in range(B):
+        e, r, x = est[j], v.ref[j, :2], v.mix[j]
+        _, p = pit2(e, r)
+        gain = [np_sisnr(e[p[k]], r[k]) - np_sisnr(x, r[k]) for k in range(2)]
+        k_loud = 0 if np_sisnr(x, r[0]) >= np_sisnr(x, r[1]) else 1
+        loud.append(gain[k_loud])
+        quiet.append(gain[1 - k_loud])
+        corr.append(np.corrcoef(e[0], e[1])[0, 1])
+    print(f"  SI-SNRi of the louder speaker {np.mean(loud):.2f} dB, of the quieter {np.mean(quiet):.2f} dB; "
+          f"correlation of the two speaker outputs {np.mean(corr):.2f}")
+
+
 class TCNBaseline(torch.nn.Module):
     """Conv-TasNet's separator (temporal convolutional network) over the same STFT front end and masks as the
     shipped model: a reference point for how fast a separator learns on this data and loss (not shippable: the
@@ -120,6 +156,9 @@ def clean_run(a):
     m = Mixer(Cache(CACHE, "train"), seed=1, seconds=4.0, min_seconds=a.min_seconds, **CLEAN)
     model = TCNBaseline() if a.tcn else Separator(make_config(**cfg))
     print(f"params {sum(p.numel() for p in model.parameters())}", flush=True)
+    if a.init_from:
+        took, fresh, _ = ck.init_from(model, a.init_from)
+        print(f"warm start from {a.init_from}: {len(took)} tensors, fresh: {', '.join(fresh)}", flush=True)
     if a.no_in_norm:
         model.in_norm = torch.nn.Identity()
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
@@ -149,6 +188,9 @@ def main(argv=None):
     p = sub.add_parser("segments")
     p.add_argument("ckpt")
     p.add_argument("--items", type=int, default=48)
+    p = sub.add_parser("masks")
+    p.add_argument("ckpt")
+    p.add_argument("--items", type=int, default=48)
     p = sub.add_parser("clean-run")
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -157,9 +199,10 @@ def main(argv=None):
                    help="cycle over this many fixed batches (an overfitting check: can the model fit a few mixtures?)")
     p.add_argument("--tcn", action="store_true", help="Conv-TasNet's TCN separator over the same front end (reference)")
     p.add_argument("--min-seconds", type=float, default=0.0, help="only utterances at least this long (fully overlapped crops)")
+    p.add_argument("--init-from", default=None, help="warm start: every weight but the mask head from this checkpoint")
     p.add_argument("overrides", nargs="*")
     a = ap.parse_args(argv)
-    {"throughput": throughput, "segments": segments, "clean-run": clean_run}[a.cmd](a)
+    {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ mixture [B, T] -> sources [B, S, T]   (S = 3: speaker A, speaker B, background)
 * dual-path blocks: intra-chunk self-attention (chunks of K frames) then inter-chunk
   attention restricted to a sliding window of +-R chunks (relative-position bias), so the
   cost is linear in the input length (no attention over all frames of a long input)
-* masks: sigmoid(Linear(d -> S*N)) applied to the encoder output
+* masks: Linear(d -> S*N), then a softmax over the S sources (or per-output sigmoid, older runs),
+  applied to the mixture spectrum
 """
 import math
 
@@ -28,7 +29,11 @@ DEFAULT_CONFIG = {
     "n_blocks": 4,
     "chunk": 50,         # frames per chunk
     "inter_radius": 8,   # chunks either side seen by inter-chunk attention
-    "mask": "sigmoid",   # sigmoid masks: ReLU masks died on the background output in run 0
+    "mask": "sigmoid",   # "sigmoid" (runs 1-3): ReLU masks died on the background output in run 0, and sigmoid masks
+                         # saturated in run 3 (one speaker output = the whole mixture, mask 1.0, logit ~17: no
+                         # gradient left); "softmax": the S masks of each bin sum to 1 (run 4), so the outputs
+                         # share the mixture, sum to it exactly, and no output can pass it all through while another
+                         # also takes a part
     "frontend": "stft",  # "stft": fixed DFT kernels (sqrt-Hann, n_fft = enc_kernel), log-magnitude features,
                          # magnitude masks, inverse via ConvTranspose1d; "learned": Conv1d encoder + ReLU
     "conv_kernel": 0,    # >0: a Conformer-style depthwise-conv module (this many frames) over the whole frame
@@ -50,6 +55,8 @@ def make_config(**over):
         raise ValueError("enc_kernel must be even")
     if c["conv_kernel"] and c["conv_kernel"] % 2 == 0:
         raise ValueError("conv_kernel must be odd (same-length padding)")
+    if c["mask"] not in ("sigmoid", "softmax", "relu"):
+        raise ValueError(f"mask must be sigmoid, softmax or relu, not {c['mask']!r}")
     if c["d_model"] % c["n_heads"]:
         raise ValueError("d_model must be divisible by n_heads")
     return c
@@ -239,8 +246,12 @@ class Separator(nn.Module):
             z = inter(z.transpose(1, 2).reshape(B * K, nc, d)).reshape(B, K, nc, d).transpose(1, 2)
         z = z.reshape(B, nc * K, d)[:, :Fr]
         m = self.mask(self.out_norm(z))  # [B, F, S*N]
-        m = torch.sigmoid(m) if self.config["mask"] == "sigmoid" else F.relu(m)
-        m = m.reshape(B, Fr, S, N).permute(0, 2, 3, 1)  # [B, S, N, F]
+        kind = self.config["mask"]
+        if kind == "softmax":
+            m = torch.softmax(m.reshape(B, Fr, S, N), dim=2)
+        else:
+            m = (torch.sigmoid(m) if kind == "sigmoid" else F.relu(m)).reshape(B, Fr, S, N)
+        m = m.permute(0, 2, 3, 1)  # [B, S, N, F]
         if self.stft:
             y = (m.unsqueeze(2) * spec.reshape(B, 1, 2, N, Fr)).reshape(B * S, 2 * N, Fr)
             out = F.conv_transpose1d(y, self.stft_synthesis, stride=H).reshape(B, S, -1)

@@ -98,6 +98,8 @@ def main(argv=None):
     ap.add_argument("--config", nargs="*", default=[], help="model config overrides key=value (fresh start only)")
     ap.add_argument("--mix", nargs="*", default=None,
                     help="data-mix settings key=value, stored in the checkpoint; on resume they replace the stored ones")
+    ap.add_argument("--init-from", default=None,
+                    help="fresh start only: take every weight but the mask head from this checkpoint (warm start)")
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--lr", type=float, default=None,
@@ -166,6 +168,14 @@ def main(argv=None):
             return 3
         print(f"[train] resumed {a.ckpt} at step {step} ({wall_s / 3600:.2f} h)", flush=True)
     else:
+        if a.init_from:
+            try:
+                took, fresh, src_step = ck.init_from(model, a.init_from)
+                hp["init_from"] = f"{a.init_from} (step {src_step})"
+            except ck.CheckpointError as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 3
+            print(f"[train] warm start from {a.init_from}: {len(took)} tensors copied, fresh: {', '.join(fresh)}", flush=True)
         print(f"[train] fresh start: {json.dumps(config)} params={count_params(model)}", flush=True)
     mixer = Mixer(train_cache, seed=hp["seed"], seconds=hp["seconds"], **hp.get("mix", {}))
 
