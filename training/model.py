@@ -29,7 +29,7 @@ DEFAULT_CONFIG = {
     "n_blocks": 4,
     "chunk": 50,         # frames per chunk
     "inter_radius": 8,   # chunks either side seen by inter-chunk attention
-    "mask": "sigmoid",   # "sigmoid" (runs 1-3): ReLU masks died on the background output in run 0, and sigmoid masks
+    "mask": "softmax",   # "sigmoid" (runs 1-3): ReLU masks died on the background output in run 0, and sigmoid masks
                          # saturated in run 3 (one speaker output = the whole mixture, mask 1.0, logit ~17: no
                          # gradient left); "softmax": the S masks of each bin sum to 1 (run 4), so the outputs
                          # share the mixture, sum to it exactly, and no output can pass it all through while another

@@ -51,6 +51,19 @@ cp "$W/a/latest.pt" "$W/a-before.pt"
 expect_rc 4 "NaN loss" "$PY" "${TR[@]}" --ckpt "$W/a/latest.pt" --max-steps 8 --debug-nan-step 5
 cmp -s "$W/a/latest.pt" "$W/a-before.pt" || die "NaN run changed the last good checkpoint"
 
+step "warm start: --init-from copies every weight but the mask head"
+"$PY" "${TR[@]}" "${CFG[@]}" --ckpt "$W/w/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" >/dev/null
+"$PY" - "$W/a/latest.pt" "$W/w/latest.pt" <<'EOF' || die "warm start did not copy the trunk"
+import sys, torch
+from training import checkpoint as ck
+a, w = (ck.load(p) for p in sys.argv[1:])
+same = [k for k in a["model"] if torch.equal(a["model"][k], w["model"][k])]
+assert sorted(set(a["model"]) - set(same)) == ["mask.bias", "mask.weight"], sorted(set(a["model"]) - set(same))
+assert w["step"] == 0 and "init_from" in w["hparams"]
+EOF
+expect_rc 3 "warm start from a checkpoint no weight of which fits" "$PY" "${TR[@]}" --ckpt "$W/x/latest.pt" --max-steps 0 \
+  --config enc_kernel=64 d_model=48 n_heads=2 ffn_dim=40 chunk=10 inter_radius=3 n_blocks=1 --init-from "$W/a/latest.pt"
+
 step "export + parity (onnxruntime-node vs PyTorch)"
 "$PY" -m training.export --ckpt "$W/a/latest.pt" --out "$W/m-fp32.onnx" --parity-dir "$W/parity" >/dev/null
 node training/js/parity.mjs "$W/m-fp32.onnx" "$W/parity" | tail -1
