@@ -22,7 +22,7 @@ import torch
 
 from . import checkpoint as ck
 from .cache import Cache
-from .losses import batch_sisnri, np_sisnr, pit2, separation_loss, sisnri_2spk
+from .losses import batch_sisnri, mask_spread, np_sisnr, pit2, separation_loss, sisnri_2spk
 from .mix import Mixer
 from .model import Separator, make_config
 from .train import ValSet
@@ -153,30 +153,40 @@ class TCNBaseline(torch.nn.Module):
 def clean_run(a):
     torch.manual_seed(0)
     cfg = dict(kv.split("=", 1) for kv in a.overrides)
-    m = Mixer(Cache(CACHE, "train"), seed=1, seconds=4.0, min_seconds=a.min_seconds, **CLEAN)
+    mix = dict(CLEAN, **{k: float(v) for k, v in (kv.split("=", 1) for kv in a.mix)})
+    m = Mixer(Cache(CACHE, "train"), seed=1, seconds=4.0, min_seconds=a.min_seconds, **mix)
     model = TCNBaseline() if a.tcn else Separator(make_config(**cfg))
     print(f"params {sum(p.numel() for p in model.parameters())}", flush=True)
     if a.init_from:
         took, fresh, _ = ck.init_from(model, a.init_from)
         print(f"warm start from {a.init_from}: {len(took)} tensors, fresh: {', '.join(fresh)}", flush=True)
+    cap = {}
+    if a.logit_l2 > 0:
+        model.mask.register_forward_hook(lambda _m, _i, out: cap.__setitem__("logits", out))
     if a.no_in_norm:
         model.in_norm = torch.nn.Identity()
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
-    t0, acc = time.time(), []
+    t0, acc, share = time.time(), [], []
     for step in range(a.steps):
         mix, ref = m.batch(step % a.fixed_batches if a.fixed_batches else step, 4)
         mt, rt = torch.from_numpy(mix), torch.from_numpy(ref)
         for g in opt.param_groups:
             g["lr"] = a.lr * min(1.0, (step + 1) / 200)
         est = model(mt)
-        loss = separation_loss(est, rt, mt)
+        loss = separation_loss(est, rt, mt, speaker=a.loss, quiet=a.quiet)
+        if a.logit_l2 > 0:
+            loss = loss + a.logit_l2 * mask_spread(cap["logits"], model.S)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         acc.append(batch_sisnri(est.detach(), rt, mt))
+        with torch.no_grad():  # each output's energy relative to the mixture: a collapse shows as 0 / -30 / -30 dB
+            share.append((10 * torch.log10((est ** 2).sum(-1) / (mt ** 2).sum(-1)[:, None] + 1e-9)).mean(0).numpy())
         if (step + 1) % 50 == 0:
-            print(f"{step + 1} train SI-SNRi {np.mean(acc[-50:]):.2f} dB {(time.time() - t0) / (step + 1):.2f} s/step", flush=True)
+            ok = [x for x in acc[-50:] if x is not None]
+            print(f"{step + 1} train SI-SNRi {np.mean(ok) if ok else float('nan'):.2f} dB, output energy re mixture "
+                  f"{' / '.join(f'{v:.1f}' for v in np.mean(share[-50:], 0))} dB, {(time.time() - t0) / (step + 1):.2f} s/step", flush=True)
 
 
 def main(argv=None):
@@ -200,6 +210,10 @@ def main(argv=None):
     p.add_argument("--tcn", action="store_true", help="Conv-TasNet's TCN separator over the same front end (reference)")
     p.add_argument("--min-seconds", type=float, default=0.0, help="only utterances at least this long (fully overlapped crops)")
     p.add_argument("--init-from", default=None, help="warm start: every weight but the mask head from this checkpoint")
+    p.add_argument("--loss", default="sisnr", choices=("sisnr", "snr"), help="speaker term of the loss (losses.separation_loss)")
+    p.add_argument("--logit-l2", type=float, default=0.0, help="weight of the mask-logit spread penalty")
+    p.add_argument("--quiet", default="floor", choices=("floor", "hinge"), help="loss of an output with no source")
+    p.add_argument("--mix", nargs="*", default=[], help="Mixer probabilities key=value put back into the clean mix (e.g. p_single=0.1)")
     p.add_argument("overrides", nargs="*")
     a = ap.parse_args(argv)
     {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run}[a.cmd](a)

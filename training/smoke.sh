@@ -34,8 +34,9 @@ expect_rc 2 "cache with missing data" "$PY" -m training.cache --data "$W/nonexis
 CFG=(--config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=1 chunk=10 inter_radius=2)
 TR=(-m training.train --cache "$W/cache" --batch 2 --seconds 1 --val-items 2 --val-every 2 --log-every 1)
 MIX=(--mix p_overlap=0.8 curriculum=0,3,0.0)
-step "mix v2 knobs"
+step "mix v2 knobs, loss terms"
 "$PY" -m training.mix_check "$W/cache"
+"$PY" -m training.loss_check
 step "train 4 steps straight, and 2 + resume 2 (the resumed run takes the mix from the checkpoint)"
 "$PY" "${TR[@]}" "${CFG[@]}" "${MIX[@]}" --ckpt "$W/a/latest.pt" --max-steps 4 >/dev/null
 "$PY" "${TR[@]}" "${CFG[@]}" "${MIX[@]}" --ckpt "$W/b/latest.pt" --max-steps 2 >/dev/null
@@ -43,6 +44,13 @@ step "train 4 steps straight, and 2 + resume 2 (the resumed run takes the mix fr
 "$PY" -m training.resume_check "$W/a/latest.pt" "$W/b/latest.pt" || die "resume is not exact"
 [ "$(wc -l < "$W/a/train_log.tsv")" -ge 5 ] || die "training log too short"
 expect_rc 3 "unknown --mix key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --mix p_nonsense=1
+expect_rc 3 "unknown --loss key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --loss p_nonsense=1
+"$PY" "${TR[@]}" "${CFG[@]}" --ckpt "$W/l/latest.pt" --max-steps 2 --loss quiet=hinge logit_l2=0.01 >/dev/null
+"$PY" "${TR[@]}" --ckpt "$W/l/latest.pt" --max-steps 3 >/dev/null
+"$PY" -c "
+from training import checkpoint as ck
+h = ck.load('$W/l/latest.pt')['hparams']
+assert h['loss'] == {'quiet': 'hinge', 'logit_l2': 0.01} and ck.load('$W/l/latest.pt')['step'] == 3, h" || die "loss settings not kept on resume"
 "$PY" -c "import torch; torch.load('$W/a/latest.pt', weights_only=True)" || die "checkpoint not loadable with weights_only=True"
 
 step "refusals: config mismatch, NaN loss"

@@ -23,7 +23,7 @@ import torch
 
 from . import checkpoint as ck
 from .cache import Cache, DataError
-from .losses import batch_sisnri, separation_loss, sisnri_2spk
+from .losses import SILENCE_LOSSES, SPEAKER_LOSSES, batch_sisnri, mask_spread, separation_loss, sisnri_2spk
 from .mix import Mixer
 from .model import Separator, count_params, make_config
 
@@ -90,6 +90,21 @@ def parse_mix(items):
     return out
 
 
+LOSS_KEYS = {"speaker": str, "quiet": str, "logit_l2": float}
+
+
+def parse_loss(items):
+    """--loss speaker=sisnr|snr quiet=floor|hinge logit_l2=W (training/losses.py)."""
+    out = {}
+    for k, v in parse_overrides(items).items():
+        if k not in LOSS_KEYS:
+            raise ValueError(f"unknown --loss key {k!r} (known: {', '.join(LOSS_KEYS)})")
+        out[k] = LOSS_KEYS[k](v)
+    if out.get("speaker", "sisnr") not in SPEAKER_LOSSES or out.get("quiet", "floor") not in SILENCE_LOSSES:
+        raise ValueError(f"--loss speaker must be one of {SPEAKER_LOSSES}, quiet one of {SILENCE_LOSSES}")
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
@@ -98,6 +113,9 @@ def main(argv=None):
     ap.add_argument("--config", nargs="*", default=[], help="model config overrides key=value (fresh start only)")
     ap.add_argument("--mix", nargs="*", default=None,
                     help="data-mix settings key=value, stored in the checkpoint; on resume they replace the stored ones")
+    ap.add_argument("--loss", nargs="*", default=None,
+                    help="loss settings key=value (speaker=sisnr|snr quiet=floor|hinge logit_l2=W), stored in the "
+                         "checkpoint; on resume they replace the stored ones. Default: the runs 0-4 loss")
     ap.add_argument("--init-from", default=None,
                     help="fresh start only: take every weight but the mask head from this checkpoint (warm start)")
     ap.add_argument("--batch", type=int, default=4)
@@ -143,6 +161,11 @@ def main(argv=None):
             if resume and mix_hp != hp.get("mix", {}):
                 print(f"[train] data mix changed at step {int(state['step'])}: {hp.get('mix', {})} -> {mix_hp}", flush=True)
             hp = dict(hp, mix=mix_hp)
+        if a.loss is not None:
+            loss_hp = parse_loss(a.loss)
+            if resume and loss_hp != hp.get("loss", {}):
+                print(f"[train] loss changed at step {int(state['step'])}: {hp.get('loss', {})} -> {loss_hp}", flush=True)
+            hp = dict(hp, loss=loss_hp)
     except (ck.CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
@@ -205,6 +228,12 @@ def main(argv=None):
                     f"{lr_at(step, hp['lr'], hp['warmup']):.3g}\t{wall_s / 3600:.4f}\t{time.strftime('%Y-%m-%dT%H:%M:%S')}\t"
                     f"{'' if tr is None else f'{tr:.3f}'}\n")
 
+    loss_hp = dict(hp.get("loss", {}))
+    logit_l2 = float(loss_hp.pop("logit_l2", 0.0))
+    captured = {}
+    if logit_l2 > 0:
+        model.mask.register_forward_hook(lambda _m, _i, out: captured.__setitem__("logits", out))
+
     t_start = time.time()
     last_save = t_log = time.time()
     losses, train_imp = [], []
@@ -217,7 +246,9 @@ def main(argv=None):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, hp["lr"], hp["warmup"])
         est = model(mix_t)
-        loss = separation_loss(est, ref_t, mix_t)
+        loss = separation_loss(est, ref_t, mix_t, **loss_hp)
+        if logit_l2 > 0:
+            loss = loss + logit_l2 * mask_spread(captured["logits"], model.S)
         if step == a.debug_nan_step:
             loss = loss * float("nan")
         if not torch.isfinite(loss):

@@ -1,0 +1,34 @@
+"""Checks of the loss terms (run by training/smoke.sh): the hinge gives no reward for muting below its target,
+the logit-spread penalty is zero only for equal logits, and the default loss is the runs 0-4 one."""
+import sys
+
+import torch
+
+from .losses import mask_spread, separation_loss, silence, silence_hinge
+
+
+def main():
+    g = torch.Generator().manual_seed(0)
+    mix = torch.randn(2, 16000, generator=g)
+    db = lambda e: float(silence_hinge(e, mix).mean())  # noqa: E731
+    assert db(mix * 10 ** (-40 / 20)) == 0.0, "hinge must be 0 below -25 dB"
+    assert abs(db(mix * 10 ** (-6 / 20)) - 19.0) < 0.05, db(mix * 10 ** (-6 / 20))
+    # one speaker: the other output at -30 dB and at -60 dB cost the same under the hinge, not under the floor
+    ref = torch.zeros(2, 3, 16000)
+    ref[:, 0] = mix
+    est = lambda lvl: torch.stack([mix, mix * 10 ** (lvl / 20), torch.zeros_like(mix)], 1)  # noqa: E731
+    h30, h60 = (float(separation_loss(est(v), ref, mix, quiet="hinge")) for v in (-30, -60))
+    f30, f60 = (float(separation_loss(est(v), ref, mix)) for v in (-30, -60))
+    assert abs(h30 - h60) < 1e-4, (h30, h60)
+    assert f60 < f30 - 0.5, (f30, f60)
+    assert float(silence(mix * 1e-3, mix).mean()) < -29.0
+    z = torch.zeros(2, 10, 3 * 5)
+    assert float(mask_spread(z + 3.0, 3)) == 0.0
+    z[..., :5] = 4.0
+    assert float(mask_spread(z, 3)) > 1.0
+    print("loss check ok: hinge has no reward below -25 dB, floor does; logit spread 0 only for equal logits")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
