@@ -22,7 +22,7 @@ import torch
 
 from . import checkpoint as ck
 from .cache import Cache
-from .losses import batch_sisnri, mask_spread, np_sisnr, pit2, separation_loss, sisnri_2spk
+from .losses import batch_sisnri, mask_spread, psm_loss, np_sisnr, pit2, separation_loss, sisnri_2spk
 from .mix import Mixer
 from .model import Separator, make_config
 from .train import ValSet
@@ -161,7 +161,7 @@ def clean_run(a):
         took, fresh, _ = ck.init_from(model, a.init_from)
         print(f"warm start from {a.init_from}: {len(took)} tensors, fresh: {', '.join(fresh)}", flush=True)
     cap = {}
-    if a.logit_l2 > 0:
+    if a.logit_l2 > 0 or a.loss == "psm":
         model.mask.register_forward_hook(lambda _m, _i, out: cap.__setitem__("logits", out))
     if a.no_in_norm:
         model.in_norm = torch.nn.Identity()
@@ -173,7 +173,8 @@ def clean_run(a):
         for g in opt.param_groups:
             g["lr"] = a.lr * min(1.0, (step + 1) / 200)
         est = model(mt)
-        loss = separation_loss(est, rt, mt, speaker=a.loss, quiet=a.quiet)
+        loss = (psm_loss(model, cap["logits"], rt, mt) if a.loss == "psm"
+                else separation_loss(est, rt, mt, speaker=a.loss, quiet=a.quiet))
         if a.logit_l2 > 0:
             loss = loss + a.logit_l2 * mask_spread(cap["logits"], model.S)
         opt.zero_grad()
@@ -210,7 +211,7 @@ def main(argv=None):
     p.add_argument("--tcn", action="store_true", help="Conv-TasNet's TCN separator over the same front end (reference)")
     p.add_argument("--min-seconds", type=float, default=0.0, help="only utterances at least this long (fully overlapped crops)")
     p.add_argument("--init-from", default=None, help="warm start: every weight but the mask head from this checkpoint")
-    p.add_argument("--loss", default="sisnr", choices=("sisnr", "snr"), help="speaker term of the loss (losses.separation_loss)")
+    p.add_argument("--loss", default="sisnr", choices=("sisnr", "snr", "psm"), help="speaker term of the loss (losses.separation_loss)")
     p.add_argument("--logit-l2", type=float, default=0.0, help="weight of the mask-logit spread penalty")
     p.add_argument("--quiet", default="floor", choices=("floor", "hinge"), help="loss of an output with no source")
     p.add_argument("--mix", nargs="*", default=[], help="Mixer probabilities key=value put back into the clean mix (e.g. p_single=0.1)")

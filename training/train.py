@@ -23,7 +23,7 @@ import torch
 
 from . import checkpoint as ck
 from .cache import Cache, DataError
-from .losses import SILENCE_LOSSES, SPEAKER_LOSSES, batch_sisnri, mask_spread, separation_loss, sisnri_2spk
+from .losses import SILENCE_LOSSES, SPEAKER_LOSSES, batch_sisnri, mask_spread, psm_loss, separation_loss, sisnri_2spk
 from .mix import Mixer
 from .model import Separator, count_params, make_config
 
@@ -114,7 +114,7 @@ def main(argv=None):
     ap.add_argument("--mix", nargs="*", default=None,
                     help="data-mix settings key=value, stored in the checkpoint; on resume they replace the stored ones")
     ap.add_argument("--loss", nargs="*", default=None,
-                    help="loss settings key=value (speaker=sisnr|snr quiet=floor|hinge logit_l2=W), stored in the "
+                    help="loss settings key=value (speaker=sisnr|snr|psm quiet=floor|hinge logit_l2=W), stored in the "
                          "checkpoint; on resume they replace the stored ones. Default: the runs 0-4 loss")
     ap.add_argument("--init-from", default=None,
                     help="fresh start only: take every weight but the mask head from this checkpoint (warm start)")
@@ -231,7 +231,11 @@ def main(argv=None):
     loss_hp = dict(hp.get("loss", {}))
     logit_l2 = float(loss_hp.pop("logit_l2", 0.0))
     captured = {}
-    if logit_l2 > 0:
+    psm = loss_hp.get("speaker") == "psm"
+    if psm and not (model.stft and model.config["mask"] == "softmax"):
+        print("error: --loss speaker=psm needs the STFT front end and softmax masks", file=sys.stderr)
+        return 3
+    if logit_l2 > 0 or psm:
         model.mask.register_forward_hook(lambda _m, _i, out: captured.__setitem__("logits", out))
 
     t_start = time.time()
@@ -246,7 +250,10 @@ def main(argv=None):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, hp["lr"], hp["warmup"])
         est = model(mix_t)
-        loss = separation_loss(est, ref_t, mix_t, **loss_hp)
+        if psm:
+            loss = psm_loss(model, captured["logits"], ref_t, mix_t)
+        else:
+            loss = separation_loss(est, ref_t, mix_t, **loss_hp)
         if logit_l2 > 0:
             loss = loss + logit_l2 * mask_spread(captured["logits"], model.S)
         if step == a.debug_nan_step:
