@@ -76,30 +76,30 @@ class ValSet:
 
 
 MIX_KEYS = {"p_overlap": float, "curriculum": lambda v: [float(x) for x in v.split(",")]}
+LOSS_KEYS = {"speaker": str, "quiet": str, "logit_l2": float}
+
+
+def parse_settings(items, known, option):
+    """key=value items of --mix / --loss, each converted by its type in `known`; unknown keys are refused."""
+    out = {}
+    for k, v in parse_overrides(items).items():
+        if k not in known:
+            raise ValueError(f"unknown {option} key {k!r} (known: {', '.join(known)})")
+        out[k] = known[k](v)
+    return out
 
 
 def parse_mix(items):
     """--mix p_overlap=0.7 curriculum=START,STEPS,FLOOR (see training/mix.py, mix version 2)."""
-    out = {}
-    for k, v in parse_overrides(items).items():
-        if k not in MIX_KEYS:
-            raise ValueError(f"unknown --mix key {k!r} (known: {', '.join(MIX_KEYS)})")
-        out[k] = MIX_KEYS[k](v)
+    out = parse_settings(items, MIX_KEYS, "--mix")
     if "curriculum" in out and len(out["curriculum"]) != 3:
         raise ValueError("--mix curriculum=START,STEPS,FLOOR")
     return out
 
 
-LOSS_KEYS = {"speaker": str, "quiet": str, "logit_l2": float}
-
-
 def parse_loss(items):
-    """--loss speaker=sisnr|snr quiet=floor|hinge logit_l2=W (training/losses.py)."""
-    out = {}
-    for k, v in parse_overrides(items).items():
-        if k not in LOSS_KEYS:
-            raise ValueError(f"unknown --loss key {k!r} (known: {', '.join(LOSS_KEYS)})")
-        out[k] = LOSS_KEYS[k](v)
+    """--loss speaker=sisnr|snr|psm quiet=floor|hinge logit_l2=W (training/losses.py)."""
+    out = parse_settings(items, LOSS_KEYS, "--loss")
     if out.get("speaker", "sisnr") not in SPEAKER_LOSSES or out.get("quiet", "floor") not in SILENCE_LOSSES:
         raise ValueError(f"--loss speaker must be one of {SPEAKER_LOSSES}, quiet one of {SILENCE_LOSSES}")
     return out
