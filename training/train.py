@@ -75,7 +75,7 @@ class ValSet:
         return float(np.mean(vals))
 
 
-MIX_KEYS = {"p_overlap": float, "curriculum": lambda v: [float(x) for x in v.split(",")]}
+MIX_KEYS = {"p_overlap": float, "p_single": float, "curriculum": lambda v: [float(x) for x in v.split(",")]}
 LOSS_KEYS = {"speaker": str, "quiet": str, "logit_l2": float}
 
 
@@ -90,7 +90,7 @@ def parse_settings(items, known, option):
 
 
 def parse_mix(items):
-    """--mix p_overlap=0.7 curriculum=START,STEPS,FLOOR (see training/mix.py, mix version 2)."""
+    """--mix p_overlap=0.7 p_single=0.1 curriculum=START,STEPS,FLOOR (see training/mix.py, mix version 2)."""
     out = parse_settings(items, MIX_KEYS, "--mix")
     if "curriculum" in out and len(out["curriculum"]) != 3:
         raise ValueError("--mix curriculum=START,STEPS,FLOOR")
