@@ -22,7 +22,7 @@ import torch
 
 from . import checkpoint as ck
 from .cache import Cache
-from .losses import batch_sisnri, mask_spread, psm_loss, np_sisnr, pit2, separation_loss, sisnri_2spk
+from .losses import TrainingLoss, batch_sisnri, np_sisnr, pit2, separation_loss, sisnri_2spk
 from .mix import Mixer
 from .model import Separator, make_config
 from .train import ValSet
@@ -90,7 +90,7 @@ def masks(a):
     hook.remove()
     B, S, N = len(v.mix), model.S, model.N
     lg = cap["logits"].reshape(B, -1, S, N)
-    mk = torch.softmax(lg, dim=2) if model.config["mask"] == "softmax" else torch.sigmoid(lg)
+    mk = model.mask_activation(cap["logits"])
     print(f"{a.ckpt} (step {st['step']}, mask {model.config['mask']}), {B} val items")
     for s in range(S):
         print(f"  output {s}: mean mask {float(mk[:, :, s].mean()):.3f}, bins with mask > 0.99 "
@@ -160,9 +160,7 @@ def clean_run(a):
     if a.init_from:
         took, fresh, _ = ck.init_from(model, a.init_from)
         print(f"warm start from {a.init_from}: {len(took)} tensors, fresh: {', '.join(fresh)}", flush=True)
-    cap = {}
-    if a.logit_l2 > 0 or a.loss == "psm":
-        model.mask.register_forward_hook(lambda _m, _i, out: cap.__setitem__("logits", out))
+    loss_fn = TrainingLoss(model, {"speaker": a.loss, "quiet": a.quiet, "logit_l2": a.logit_l2})
     if a.no_in_norm:
         model.in_norm = torch.nn.Identity()
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
@@ -173,10 +171,7 @@ def clean_run(a):
         for g in opt.param_groups:
             g["lr"] = a.lr * min(1.0, (step + 1) / 200)
         est = model(mt)
-        loss = (psm_loss(model, cap["logits"], rt, mt) if a.loss == "psm"
-                else separation_loss(est, rt, mt, speaker=a.loss, quiet=a.quiet))
-        if a.logit_l2 > 0:
-            loss = loss + a.logit_l2 * mask_spread(cap["logits"], model.S)
+        loss = loss_fn(est, rt, mt)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

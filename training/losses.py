@@ -57,7 +57,7 @@ def psm_loss(model, logits, ref, mix, bg_weight=0.5):
     yr, yi = spec[:, 0, 0], spec[:, 0, 1]  # [B, N, F]
     y2 = yr * yr + yi * yi
     target = ((spec[:, 1:, 0] * yr.unsqueeze(1) + spec[:, 1:, 1] * yi.unsqueeze(1)) / (y2.unsqueeze(1) + 1e-8)).clamp(0, 1)
-    m = torch.softmax(logits.reshape(B, -1, S, N), dim=2).permute(0, 2, 3, 1)  # [B, S, N, F]
+    m = model.mask_activation(logits).permute(0, 2, 3, 1)  # [B, S, N, F]
     e = lambda i, j: ((m[:, i] - target[:, j]) ** 2 * y2).sum((-1, -2))  # noqa: E731
     spk = torch.minimum(e(0, 0) + e(1, 1), e(0, 1) + e(1, 0))
     return ((spk + bg_weight * e(2, 2)) / y2.sum((-1, -2))).mean()
@@ -124,3 +124,26 @@ def sisnri_2spk(est, ref, mix):
     s, _ = pit2(est, ref)
     base = (np_sisnr(mix, ref[0]) + np_sisnr(mix, ref[1])) / 2
     return s - base, s
+
+
+class TrainingLoss:
+    """The loss a run trains with, from its settings (train --loss; stored in the checkpoint): PSA (speaker="psm")
+    or separation_loss, plus the optional mask-logit spread penalty. Captures the mask head's logits with a hook."""
+
+    def __init__(self, model, settings):
+        kw = dict(settings)
+        self.logit_l2 = float(kw.pop("logit_l2", 0.0))
+        self.psm = kw.get("speaker") == "psm"
+        self.kw = kw
+        self.model = model
+        if self.psm and not (model.stft and model.config["mask"] == "softmax"):
+            raise ValueError("--loss speaker=psm needs the STFT front end and softmax masks")
+        self.logits = None
+        if self.psm or self.logit_l2 > 0:
+            model.mask.register_forward_hook(lambda _m, _i, out: setattr(self, "logits", out))
+
+    def __call__(self, est, ref, mix):
+        loss = psm_loss(self.model, self.logits, ref, mix) if self.psm else separation_loss(est, ref, mix, **self.kw)
+        if self.logit_l2 > 0:
+            loss = loss + self.logit_l2 * mask_spread(self.logits, self.model.S)
+        return loss

@@ -219,6 +219,14 @@ class Separator(nn.Module):
         self.out_norm = nn.LayerNorm(d)
         self.mask = nn.Linear(d, self.S * N)
 
+    def mask_activation(self, logits):
+        """Mask head output [B, F, S*N] -> masks [B, F, S, N] (also used by the PSA loss and diagnose)."""
+        z = logits.reshape(logits.shape[0], -1, self.S, self.N)
+        kind = self.config["mask"]
+        if kind == "softmax":
+            return torch.softmax(z, dim=2)
+        return torch.sigmoid(z) if kind == "sigmoid" else F.relu(z)
+
     def forward(self, mixture):  # [B, T]
         B = mixture.shape[0]
         T = mixture.shape[-1]
@@ -246,12 +254,7 @@ class Separator(nn.Module):
             z = inter(z.transpose(1, 2).reshape(B * K, nc, d)).reshape(B, K, nc, d).transpose(1, 2)
         z = z.reshape(B, nc * K, d)[:, :Fr]
         m = self.mask(self.out_norm(z))  # [B, F, S*N]
-        kind = self.config["mask"]
-        if kind == "softmax":
-            m = torch.softmax(m.reshape(B, Fr, S, N), dim=2)
-        else:
-            m = (torch.sigmoid(m) if kind == "sigmoid" else F.relu(m)).reshape(B, Fr, S, N)
-        m = m.permute(0, 2, 3, 1)  # [B, S, N, F]
+        m = self.mask_activation(m).permute(0, 2, 3, 1)  # [B, S, N, F]
         if self.stft:
             y = (m.unsqueeze(2) * spec.reshape(B, 1, 2, N, Fr)).reshape(B * S, 2 * N, Fr)
             out = F.conv_transpose1d(y, self.stft_synthesis, stride=H).reshape(B, S, -1)

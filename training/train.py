@@ -23,7 +23,7 @@ import torch
 
 from . import checkpoint as ck
 from .cache import Cache, DataError
-from .losses import SILENCE_LOSSES, SPEAKER_LOSSES, batch_sisnri, mask_spread, psm_loss, separation_loss, sisnri_2spk
+from .losses import SILENCE_LOSSES, SPEAKER_LOSSES, TrainingLoss, batch_sisnri, sisnri_2spk
 from .mix import Mixer
 from .model import Separator, count_params, make_config
 
@@ -228,15 +228,11 @@ def main(argv=None):
                     f"{lr_at(step, hp['lr'], hp['warmup']):.3g}\t{wall_s / 3600:.4f}\t{time.strftime('%Y-%m-%dT%H:%M:%S')}\t"
                     f"{'' if tr is None else f'{tr:.3f}'}\n")
 
-    loss_hp = dict(hp.get("loss", {}))
-    logit_l2 = float(loss_hp.pop("logit_l2", 0.0))
-    captured = {}
-    psm = loss_hp.get("speaker") == "psm"
-    if psm and not (model.stft and model.config["mask"] == "softmax"):
-        print("error: --loss speaker=psm needs the STFT front end and softmax masks", file=sys.stderr)
+    try:
+        loss_fn = TrainingLoss(model, hp.get("loss", {}))
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 3
-    if logit_l2 > 0 or psm:
-        model.mask.register_forward_hook(lambda _m, _i, out: captured.__setitem__("logits", out))
 
     t_start = time.time()
     last_save = t_log = time.time()
@@ -250,12 +246,7 @@ def main(argv=None):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, hp["lr"], hp["warmup"])
         est = model(mix_t)
-        if psm:
-            loss = psm_loss(model, captured["logits"], ref_t, mix_t)
-        else:
-            loss = separation_loss(est, ref_t, mix_t, **loss_hp)
-        if logit_l2 > 0:
-            loss = loss + logit_l2 * mask_spread(captured["logits"], model.S)
+        loss = loss_fn(est, ref_t, mix_t)
         if step == a.debug_nan_step:
             loss = loss * float("nan")
         if not torch.isfinite(loss):
