@@ -158,9 +158,9 @@ def clean_run(a):
     model = TCNBaseline() if a.tcn else Separator(make_config(**cfg))
     print(f"params {sum(p.numel() for p in model.parameters())}", flush=True)
     if a.init_from:
-        took, fresh, _ = ck.init_from(model, a.init_from)
+        took, fresh, _ = ck.init_from(model, a.init_from, skip=() if a.keep_mask else ("mask.",))
         print(f"warm start from {a.init_from}: {len(took)} tensors, fresh: {', '.join(fresh)}", flush=True)
-    loss_fn = TrainingLoss(model, {"speaker": a.loss, "quiet": a.quiet, "logit_l2": a.logit_l2})
+    loss_fn = TrainingLoss(model, {"speaker": a.loss, "quiet": a.quiet, "logit_l2": a.logit_l2, "psm": a.psm})
     if a.no_in_norm:
         model.in_norm = torch.nn.Identity()
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
@@ -207,6 +207,8 @@ def main(argv=None):
     p.add_argument("--min-seconds", type=float, default=0.0, help="only utterances at least this long (fully overlapped crops)")
     p.add_argument("--init-from", default=None, help="warm start: every weight but the mask head from this checkpoint")
     p.add_argument("--loss", default="sisnr", choices=("sisnr", "snr", "psm"), help="speaker term of the loss (losses.separation_loss)")
+    p.add_argument("--keep-mask", action="store_true", help="with --init-from: take the mask head as well (fine-tuning)")
+    p.add_argument("--psm", type=float, default=0.0, help="weight of the PSA loss added to a time-domain speaker loss")
     p.add_argument("--logit-l2", type=float, default=0.0, help="weight of the mask-logit spread penalty")
     p.add_argument("--quiet", default="floor", choices=("floor", "hinge"), help="loss of an output with no source")
     p.add_argument("--mix", nargs="*", default=[], help="Mixer probabilities key=value put back into the clean mix (e.g. p_single=0.1)")

@@ -1,10 +1,11 @@
 """Checks of the loss terms (run by training/smoke.sh): the hinge gives no reward for muting below its target,
-the logit-spread penalty is zero only for equal logits, and the default loss is the runs 0-4 one."""
+the logit-spread penalty is zero only for equal logits, the default loss is the runs 0-4 one, the PSA loss is
+order-invariant and reachable, and psm=W adds W x the PSA loss to a time-domain loss."""
 import sys
 
 import torch
 
-from .losses import mask_spread, psm_loss, separation_loss, silence, silence_hinge
+from .losses import TrainingLoss, mask_spread, psm_loss, separation_loss, silence, silence_hinge
 from .model import Separator
 
 
@@ -46,8 +47,21 @@ def main():
         loss.backward()
         opt.step()
     assert float(loss) < 0.01 * a, (float(loss), a)
+    # psm=W: the time-domain loss plus exactly W x the PSA loss on the same forward pass; refused with speaker=psm
+    plain = TrainingLoss(model, {"speaker": "sisnr", "quiet": "hinge"})
+    anchored = TrainingLoss(model, {"speaker": "sisnr", "quiet": "hinge", "psm": 10.0})
+    est = model(mix)
+    p0, p1 = float(plain(est, ref, mix)), float(anchored(est, ref, mix))
+    psa = float(psm_loss(model, anchored.logits, ref, mix))
+    assert psa > 0 and abs(p1 - (p0 + 10.0 * psa)) < 1e-4 * max(1.0, abs(p1)), (p0, p1, psa)
+    for bad in ({"speaker": "psm", "psm": 1.0},):
+        try:
+            TrainingLoss(model, bad)
+            raise AssertionError(f"{bad} accepted")
+        except ValueError:
+            pass
     print(f"loss check ok: hinge has no reward below -25 dB, floor does; logit spread 0 only for equal logits; "
-          f"PSA loss order-invariant, {a:.3f} -> {float(loss):.5f} with free masks")
+          f"PSA loss order-invariant, {a:.3f} -> {float(loss):.5f} with free masks; psm=10 adds 10 x {psa:.4f}")
     return 0
 
 

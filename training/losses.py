@@ -128,22 +128,29 @@ def sisnri_2spk(est, ref, mix):
 
 class TrainingLoss:
     """The loss a run trains with, from its settings (train --loss; stored in the checkpoint): PSA (speaker="psm")
-    or separation_loss, plus the optional mask-logit spread penalty. Captures the mask head's logits with a hook."""
+    or separation_loss, plus the optional mask-logit spread penalty, plus psm=W: W x the PSA loss added to a
+    time-domain speaker loss (SI-SNR fine-tuning with the PSA term as an anchor that keeps every output tied to its
+    source's spectrum, so the collapse of runs 3-5 costs something). Captures the mask head's logits with a hook."""
 
     def __init__(self, model, settings):
         kw = dict(settings)
         self.logit_l2 = float(kw.pop("logit_l2", 0.0))
+        self.psm_weight = float(kw.pop("psm", 0.0))
         self.psm = kw.get("speaker") == "psm"
         self.kw = kw
         self.model = model
-        if self.psm and not (model.stft and model.config["mask"] == "softmax"):
-            raise ValueError("--loss speaker=psm needs the STFT front end and softmax masks")
+        if (self.psm or self.psm_weight > 0) and not (model.stft and model.config["mask"] == "softmax"):
+            raise ValueError("the PSA loss (speaker=psm or psm=W) needs the STFT front end and softmax masks")
+        if self.psm and self.psm_weight > 0:
+            raise ValueError("psm=W adds the PSA loss to a time-domain speaker loss: not with speaker=psm")
         self.logits = None
-        if self.psm or self.logit_l2 > 0:
+        if self.psm or self.psm_weight > 0 or self.logit_l2 > 0:
             model.mask.register_forward_hook(lambda _m, _i, out: setattr(self, "logits", out))
 
     def __call__(self, est, ref, mix):
         loss = psm_loss(self.model, self.logits, ref, mix) if self.psm else separation_loss(est, ref, mix, **self.kw)
+        if self.psm_weight > 0:
+            loss = loss + self.psm_weight * psm_loss(self.model, self.logits, ref, mix)
         if self.logit_l2 > 0:
             loss = loss + self.logit_l2 * mask_spread(self.logits, self.model.S)
         return loss
