@@ -40,10 +40,6 @@ DEFAULT_CONFIG = {
                          # sequence before each dual-path block; 0: none (runs 0-3)
     "intra_rnn": 0,      # >0: the intra-chunk FFN is a BiLSTM of this hidden size + Linear (DPTNet's
                          # "improved transformer"); 0: the plain ReLU FFN (runs 0-3)
-    "band_width": 0,     # >0 (STFT front end only): band-split, as in BSRNN / TF-GridNet: the bins are cut into
-                         # bands of this many bins, each band its own token (own input and mask projections), a
-                         # transformer layer across the bands of each frame in every block, and the dual-path time
-                         # layers run per band with shared weights; 0: one token per frame (runs 0-6)
 }
 
 CONFIG_KEYS = tuple(DEFAULT_CONFIG.keys())
@@ -61,8 +57,6 @@ def make_config(**over):
         raise ValueError("conv_kernel must be odd (same-length padding)")
     if c["mask"] not in ("sigmoid", "softmax", "relu"):
         raise ValueError(f"mask must be sigmoid, softmax or relu, not {c['mask']!r}")
-    if c["band_width"] and c["frontend"] != "stft":
-        raise ValueError("band_width needs the STFT front end")
     if c["d_model"] % c["n_heads"]:
         raise ValueError("d_model must be divisible by n_heads")
     return c
@@ -148,52 +142,6 @@ class IntraLayer(nn.Module):
         return x + self.ffn(self.ln2(x))
 
 
-class BandInput(nn.Module):
-    """Log-magnitude [B, N, F] -> band tokens [B, nb, F, d]: each band of bw bins normalised and projected with its
-    own weights (bins padded to nb*bw with silence)."""
-
-    def __init__(self, nb, bw, d):
-        super().__init__()
-        self.nb, self.bw = nb, bw
-        self.norm = nn.LayerNorm(bw)
-        self.w = nn.Parameter(torch.randn(nb, bw, d) / math.sqrt(bw))
-        self.b = nn.Parameter(torch.zeros(nb, d))
-
-    def forward(self, e):
-        B, N, Fr = e.shape
-        e = F.pad(e, (0, 0, 0, self.nb * self.bw - N), value=math.log(1e-4))
-        x = self.norm(e.reshape(B, self.nb, self.bw, Fr).permute(0, 1, 3, 2))  # [B, nb, F, bw]
-        return torch.matmul(x, self.w) + self.b[:, None]  # batched over bands (plain MatMul: every ORT backend has it)
-
-
-class BandMaskHead(nn.Module):
-    """Band tokens [B, nb, F, d] -> mask logits [B, F, S*N] (per-band projections, padding bins dropped)."""
-
-    def __init__(self, nb, bw, d, S, N):
-        super().__init__()
-        self.nb, self.bw, self.S, self.N = nb, bw, S, N
-        self.w = nn.Parameter(torch.randn(nb, d, S * bw) / math.sqrt(d))
-        self.b = nn.Parameter(torch.zeros(nb, S * bw))
-
-    def forward(self, z):
-        B, nb, Fr, _ = z.shape
-        m = torch.matmul(z, self.w) + self.b[:, None]  # [B, nb, F, S*bw]
-        m = m.reshape(B, nb, Fr, self.S, self.bw).permute(0, 2, 3, 1, 4).reshape(B, Fr, self.S, nb * self.bw)
-        return m[..., : self.N].reshape(B, Fr, self.S * self.N)
-
-
-class BandLayer(nn.Module):
-    """Pre-LN transformer layer across the bands of one frame ([N, nbands, d], full attention, learned band positions):
-    lets a band's mask depend on the harmonics and formants in the other bands."""
-
-    def __init__(self, d, heads, ffn, nbands):
-        super().__init__()
-        self.att = IntraLayer(d, heads, ffn, nbands)
-
-    def forward(self, x):
-        return self.att(x)
-
-
 class InterLayer(nn.Module):
     """Pre-LN transformer layer over the chunk axis, attention limited to +-R chunks.
 
@@ -262,22 +210,14 @@ class Separator(nn.Module):
         else:
             self.encoder = nn.Conv1d(1, N, L, stride=L // 2, bias=False)
             self.decoder = nn.ConvTranspose1d(N, 1, L, stride=L // 2, bias=False)
-        self.bw = c["band_width"]
-        if self.bw:
-            self.nbands = -(-N // self.bw)
-            nb, bw = self.nbands, self.bw
-            self.band_in = BandInput(nb, bw, d)
-            self.bands = nn.ModuleList([BandLayer(d, c["n_heads"], c["ffn_dim"], nb) for _ in range(c["n_blocks"])])
-        else:
-            self.in_norm = nn.LayerNorm(N)
-            self.in_proj = nn.Linear(N, d)
+        self.in_norm = nn.LayerNorm(N)
+        self.in_proj = nn.Linear(N, d)
         self.intra = nn.ModuleList([IntraLayer(d, c["n_heads"], c["ffn_dim"], c["chunk"], c["intra_rnn"])
                                     for _ in range(c["n_blocks"])])
         self.convs = nn.ModuleList([ConvModule(d, c["conv_kernel"]) for _ in range(c["n_blocks"])]) if c["conv_kernel"] else None
         self.inter = nn.ModuleList([InterLayer(d, c["n_heads"], c["ffn_dim"], c["inter_radius"]) for _ in range(c["n_blocks"])])
         self.out_norm = nn.LayerNorm(d)
-        # the mask head's output [B, F, S*N] is where the PSA loss and diagnose hook the logits
-        self.mask = BandMaskHead(self.nbands, self.bw, d, self.S, N) if self.bw else nn.Linear(d, self.S * N)
+        self.mask = nn.Linear(d, self.S * N)
 
     def mask_activation(self, logits):
         """Mask head output [B, F, S*N] -> masks [B, F, S, N] (also used by the PSA loss and diagnose)."""
@@ -302,8 +242,6 @@ class Separator(nn.Module):
         else:
             e = F.relu(self.encoder(x))  # [B, N, F]
         Fr = e.shape[-1]
-        if self.bw:
-            return self._forward_bands(e, spec, B, T, Fr, rms)
         z = self.in_proj(self.in_norm(e.transpose(1, 2)))  # [B, F, d]
         d = z.shape[-1]
         z = F.pad(z, (0, 0, 0, K))  # pad frames by one chunk, then keep whole chunks
@@ -323,34 +261,6 @@ class Separator(nn.Module):
         else:
             y = (m * e.unsqueeze(1)).reshape(B * S, N, Fr)
             out = self.decoder(y).reshape(B, S, -1)
-        out = out[:, :, H:H + T]
-        return out * rms.unsqueeze(1)
-
-
-    def _time_layers(self, z, i, nc):
-        """The dual-path time layers of block i over z [M, nc*K, d] (M sequences of whole chunks)."""
-        M, K = z.shape[0], self.K
-        d = z.shape[-1]
-        z = z.reshape(M, nc, K, d)
-        if self.convs is not None:
-            z = self.convs[i](z.reshape(M, nc * K, d)).reshape(M, nc, K, d)
-        z = self.intra[i](z.reshape(M * nc, K, d)).reshape(M, nc, K, d)
-        z = self.inter[i](z.transpose(1, 2).reshape(M * K, nc, d)).reshape(M, K, nc, d).transpose(1, 2)
-        return z.reshape(M, nc * K, d)
-
-    def _forward_bands(self, e, spec, B, T, Fr, rms):
-        H, K, N, S, bw, nb = self.H, self.K, self.N, self.S, self.bw, self.nbands
-        z = self.band_in(e)  # [B, nb, F, d]
-        d = z.shape[-1]
-        z = F.pad(z, (0, 0, 0, K))
-        nc = (Fr + K) // K
-        z = z[:, :, : nc * K]  # [B, nb, nc*K, d]
-        for i in range(len(self.intra)):
-            z = self.bands[i](z.permute(0, 2, 1, 3).reshape(B * nc * K, nb, d)).reshape(B, nc * K, nb, d).permute(0, 2, 1, 3)
-            z = self._time_layers(z.reshape(B * nb, nc * K, d), i, nc).reshape(B, nb, nc * K, d)
-        m = self.mask_activation(self.mask(self.out_norm(z[:, :, :Fr]))).permute(0, 2, 3, 1)  # [B, S, N, F]
-        y = (m.unsqueeze(2) * spec.reshape(B, 1, 2, N, Fr)).reshape(B * S, 2 * N, Fr)
-        out = F.conv_transpose1d(y, self.stft_synthesis, stride=H).reshape(B, S, -1)
         out = out[:, :, H:H + T]
         return out * rms.unsqueeze(1)
 
