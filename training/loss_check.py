@@ -1,6 +1,6 @@
 """Checks of the loss terms (run by training/smoke.sh): the hinge gives no reward for muting below its target,
 the logit-spread penalty is zero only for equal logits, the default loss is the runs 0-4 one, the PSA loss is
-order-invariant and reachable, and psm=W adds W x the PSA loss to a time-domain loss."""
+order-invariant and reachable, psm=W adds W x the PSA loss to a time-domain loss, and single_hinge charges only single-speaker items."""
 import sys
 
 import torch
@@ -54,6 +54,16 @@ def main():
     p0, p1 = float(plain(est, ref, mix)), float(anchored(est, ref, mix))
     psa = float(psm_loss(model, anchored.logits, ref, mix))
     assert psa > 0 and abs(p1 - (p0 + 10.0 * psa)) < 1e-4 * max(1.0, abs(p1)), (p0, p1, psa)
+    # single_hinge=W: W x (dB of the quieter speaker output above -25 dB) on single-speaker items only
+    one = ref.clone()
+    one[:, 1] = 0
+    m1 = one.sum(1)
+    lvl = lambda db_: torch.stack([m1, m1 * 10 ** (db_ / 20), torch.zeros_like(m1)], 1)  # noqa: E731
+    sh = TrainingLoss(model, {"speaker": "sisnr", "quiet": "hinge", "single_hinge": 0.5})
+    base = TrainingLoss(model, {"speaker": "sisnr", "quiet": "hinge"})
+    extra = [float(sh(lvl(v), one, m1)) - float(base(lvl(v), one, m1)) for v in (-10.0, -40.0)]
+    assert abs(extra[0] - 0.5 * 15.0) < 0.05 and abs(extra[1]) < 1e-6, extra
+    assert float(sh(lvl(-10.0), ref, mix)) == float(base(lvl(-10.0), ref, mix)), "no hinge on two-speaker items"
     for bad in ({"speaker": "psm", "psm": 1.0},):
         try:
             TrainingLoss(model, bad)
@@ -61,7 +71,7 @@ def main():
         except ValueError:
             pass
     print(f"loss check ok: hinge has no reward below -25 dB, floor does; logit spread 0 only for equal logits; "
-          f"PSA loss order-invariant, {a:.3f} -> {float(loss):.5f} with free masks; psm=10 adds 10 x {psa:.4f}")
+          f"PSA loss order-invariant, {a:.3f} -> {float(loss):.5f} with free masks; psm=10 adds 10 x {psa:.4f}; single_hinge charges a -10 dB unused output {extra[0]:.2f}, a -40 dB one 0")
     return 0
 
 
