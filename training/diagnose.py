@@ -11,6 +11,9 @@
     /usr/bin/python3 -m training.diagnose clean-run [--steps 600] [--lr 1e-3] [--no-in-norm] [--min-seconds S] [--tcn] [--fixed-batches N] [key=value ...]
         a fresh model on clean two-speaker mixtures (no degradation, no single-speaker items):
         train SI-SNRi every 50 steps; key=value are model config overrides (e.g. enc_kernel=512 chunk=32)
+    /usr/bin/python3 -m training.diagnose noise-floor [--split train]
+        each cached utterance's noise floor (10th-percentile 25 ms frame energy relative to the 90th): are the
+        references too noisy to separate?
 """
 import argparse
 import os
@@ -185,6 +188,24 @@ def clean_run(a):
                   f"{' / '.join(f'{v:.1f}' for v in np.mean(share[-50:], 0))} dB, {(time.time() - t0) / (step + 1):.2f} s/step", flush=True)
 
 
+def noise_floor(a):
+    c = Cache(CACHE, a.split)
+    fl = []
+    for i in range(len(c.speech_idx)):
+        x = c.utt(i).astype(np.float64)
+        n = len(x) // 400
+        if n < 4:
+            continue
+        e = (x[: n * 400].reshape(n, 400) ** 2).mean(1) + 1e-12
+        fl.append(10 * np.log10(np.percentile(e, 10) / np.percentile(e, 90)))
+    fl = np.asarray(fl)
+    dur = c.speech_idx[:, 1] / 16000
+    print(f"{a.split}: {len(fl)} utterances; noise floor (dB re speech) percentiles 10/25/50/75/90: "
+          + " / ".join(f"{np.percentile(fl, q):.1f}" for q in (10, 25, 50, 75, 90)))
+    print("share above " + ", ".join(f"{t} dB: {100 * np.mean(fl > t):.1f} %" for t in (-15, -20, -25, -30)))
+    print("utterance seconds percentiles 10/50/90: " + " / ".join(f"{np.percentile(dur, q):.1f}" for q in (10, 50, 90)))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -213,8 +234,11 @@ def main(argv=None):
     p.add_argument("--quiet", default="floor", choices=("floor", "hinge"), help="loss of an output with no source")
     p.add_argument("--mix", nargs="*", default=[], help="Mixer probabilities key=value put back into the clean mix (e.g. p_single=0.1)")
     p.add_argument("overrides", nargs="*")
+    p = sub.add_parser("noise-floor")
+    p.add_argument("--split", default="train", choices=("train", "val"))
     a = ap.parse_args(argv)
-    {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run}[a.cmd](a)
+    {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run,
+     "noise-floor": noise_floor}[a.cmd](a)
 
 
 if __name__ == "__main__":
