@@ -265,5 +265,20 @@ class Separator(nn.Module):
         return out * rms.unsqueeze(1)
 
 
+RESIDUAL_OUTPUTS = ("proj.weight", "proj.bias", "ffn.fc2.weight", "ffn.fc2.bias")
+
+
+def make_identity(model, keys):
+    """Zero the residual-branch outputs (attention projection, FFN output) of the transformer layers among `keys`
+    (state-dict names), so those pre-LN layers pass their input through unchanged: a model grown by new blocks
+    starts as exactly the function of the smaller one it was copied from. Returns the keys zeroed."""
+    sd = model.state_dict()
+    done = [k for k in keys if k.startswith(("intra.", "inter.")) and k.endswith(RESIDUAL_OUTPUTS)]
+    with torch.no_grad():
+        for k in done:
+            sd[k].zero_()
+    return done
+
+
 def count_params(m):
     return sum(p.numel() for p in m.parameters())

@@ -71,6 +71,28 @@ same = [k for k in a["model"] if torch.equal(a["model"][k], w["model"][k])]
 assert sorted(set(a["model"]) - set(same)) == ["mask.bias", "mask.weight"], sorted(set(a["model"]) - set(same))
 assert w["step"] == 0 and "init_from" in w["hparams"]
 EOF
+step "grow: --init-from --grow into 2 blocks starts as the same function as the 1-block checkpoint"
+"$PY" "${TR[@]}" --config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=2 chunk=10 inter_radius=2 \
+  --ckpt "$W/g/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow >/dev/null
+"$PY" - "$W/a/latest.pt" "$W/g/latest.pt" <<'EOF' || die "grown model is not the same function"
+import sys, torch
+from training import checkpoint as ck
+from training.model import Separator, make_config
+models = []
+for p in sys.argv[1:]:
+    st = ck.load(p)
+    m = Separator(make_config(**st["config"]))
+    m.load_state_dict(st["model"])
+    models.append(m.eval())
+assert models[1].config["n_blocks"] == 2 and models[0].config["n_blocks"] == 1
+x = torch.randn(2, 5000, generator=torch.Generator().manual_seed(1))
+with torch.no_grad():
+    d = float((models[0](x) - models[1](x)).abs().max())
+assert d < 1e-6, d
+print(f"   grown model = original to {d:.1e}")
+EOF
+expect_rc 3 "grow into a model whose mask head does not fit" "$PY" "${TR[@]}" --config enc_kernel=64 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=2 chunk=10 inter_radius=2 \
+  --ckpt "$W/g2/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow
 expect_rc 3 "warm start from a checkpoint no weight of which fits" "$PY" "${TR[@]}" --ckpt "$W/x/latest.pt" --max-steps 0 \
   --config enc_kernel=64 d_model=48 n_heads=2 ffn_dim=40 chunk=10 inter_radius=3 n_blocks=1 --init-from "$W/a/latest.pt"
 

@@ -25,7 +25,7 @@ from . import checkpoint as ck
 from .cache import Cache, DataError
 from .losses import SILENCE_LOSSES, SPEAKER_LOSSES, TrainingLoss, batch_sisnri, sisnri_2spk
 from .mix import Mixer
-from .model import Separator, count_params, make_config
+from .model import Separator, count_params, make_config, make_identity
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOG_HEADER = "step\tloss\tval_sisnri_db\tlr\twall_h\ttime\ttrain_sisnri_db\n"
@@ -118,6 +118,9 @@ def main(argv=None):
                          "checkpoint; on resume they replace the stored ones. Default: the runs 0-4 loss")
     ap.add_argument("--init-from", default=None,
                     help="fresh start only: take every weight but the mask head from this checkpoint (warm start)")
+    ap.add_argument("--grow", action="store_true",
+                    help="with --init-from into a model with more blocks: copy every weight that fits, the mask head "
+                         "too, and make the new layers identities (the grown model starts as the same function)")
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--lr", type=float, default=None,
@@ -193,8 +196,14 @@ def main(argv=None):
     else:
         if a.init_from:
             try:
-                took, fresh, src_step = ck.init_from(model, a.init_from)
-                hp["init_from"] = f"{a.init_from} (step {src_step})"
+                took, fresh, src_step = ck.init_from(model, a.init_from, skip=() if a.grow else ("mask.",))
+                hp["init_from"] = f"{a.init_from} (step {src_step}{', grown' if a.grow else ''})"
+                if a.grow:
+                    zeroed = make_identity(model, fresh)
+                    left = sorted(set(fresh) - {k for k in fresh if k.startswith(("intra.", "inter."))})
+                    if left:
+                        raise ck.CheckpointError(f"--grow: only new blocks may be fresh, not {', '.join(left)}")
+                    print(f"[train] grown: {len(zeroed)} residual outputs of the new layers zeroed", flush=True)
             except ck.CheckpointError as e:
                 print(f"error: {e}", file=sys.stderr)
                 return 3
