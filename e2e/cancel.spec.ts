@@ -7,7 +7,7 @@ test('cancel mid-separation, then separate another file', async ({ page }) => {
   await expectFacts(page);
   await page.getByTestId('separate').click();
   const separateRow = page.locator('[data-stage="separate"] progress');
-  await expect.poll(async () => Number(await separateRow.getAttribute('value')), { timeout: 3 * 60_000 }).toBeGreaterThan(0);
+  await expect.poll(async () => Number(await separateRow.getAttribute('value')), { timeout: 3 * 60_000, intervals: [100] }).toBeGreaterThan(0);
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('cancelled')).toBeVisible({ timeout: 5_000 });
   await expect(page.getByTestId('progress')).toHaveCount(0);

@@ -96,7 +96,7 @@ test('cancel deletes the job folder; a tab closed mid-job leaves a folder the ne
   await expectFacts(page);
   await page.getByTestId('separate').click();
   const separateRow = page.locator('[data-stage="separate"] progress');
-  await expect.poll(async () => Number(await separateRow.getAttribute('value')), { timeout: 3 * 60_000 }).toBeGreaterThan(0);
+  await expect.poll(async () => Number(await separateRow.getAttribute('value')), { timeout: 3 * 60_000, intervals: [100] }).toBeGreaterThan(0);
   // Mid-separation, the job's files exist and grow.
   await expect.poll(async () => (await jobFolders(page)).length).toBe(1);
   await page.getByTestId('cancel').click();

@@ -53,8 +53,9 @@ function makeFormats(): void {
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-i', src, '-shortest', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-ar', '44100', '-ac', '2', fixture('two-voices.mp4'));
   // A short clip for the backend comparison (WebGPU on SwiftShader is slow).
   run('sox', [src, fixture('short.wav'), 'trim', '1.5', '3']);
-  // A longer input so there is time to cancel mid-separation.
-  run('sox', [src, src, src, src, src, fixture('long.wav')]);
+  // A longer input so there is time to cancel mid-separation: 160 s (a 2-core machine of 2026-12-04 separated
+  // 40 s in 0.9 s, finishing before a test could see the separate stage running).
+  run('sox', [...Array(20).fill(src), fixture('long.wav')]);
   // Three minutes (the 8 s scene repeated) for the streaming memory check: three 60 s decode segments.
   ffmpeg('-stream_loop', '-1', '-i', src, '-t', '180', '-c:a', 'aac', '-b:a', '96k', '-ar', '44100', '-ac', '2', fixture('three-minutes.m4a'));
 }
@@ -77,7 +78,7 @@ function makeBadInputs(): void {
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-an', fixture('no-audio.mp4'));
 }
 
-const STAMP = fixture('.complete-v2');
+const STAMP = fixture('.complete-v3');
 
 export function makeFixtures(): void {
   if (existsSync(STAMP)) return;
