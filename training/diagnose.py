@@ -120,7 +120,7 @@ class TCNBaseline(torch.nn.Module):
         super().__init__()
         base = Separator(make_config())
         self.stft_analysis, self.stft_synthesis = base.stft_analysis, base.stft_synthesis
-        self.H, self.L, self.N, self.S = base.H, base.L, base.N, base.S
+        self.H, self.L, self.N, self.S, self.P = base.H, base.L, base.N, base.S, base.P
         N = self.N
         self.inp = torch.nn.Sequential(torch.nn.GroupNorm(1, N), torch.nn.Conv1d(N, d, 1))
         layers = []
@@ -139,7 +139,7 @@ class TCNBaseline(torch.nn.Module):
         B, T = mixture.shape
         H, L, N, S = self.H, self.L, self.N, self.S
         rms = torch.sqrt((mixture * mixture).mean(-1, keepdim=True) + 1e-8)
-        x = F.pad((mixture / rms).unsqueeze(1), (H, L))
+        x = F.pad((mixture / rms).unsqueeze(1), (self.P, L))
         spec = F.conv1d(x, self.stft_analysis, stride=H)
         re, im = spec[:, :N], spec[:, N:]
         e = torch.log(torch.sqrt(re * re + im * im + 1e-10) + 1e-4)
@@ -149,7 +149,7 @@ class TCNBaseline(torch.nn.Module):
         Fr = e.shape[-1]
         m = torch.sigmoid(self.mask(z)).reshape(B, S, 1, N, Fr)
         y = (m * spec.reshape(B, 1, 2, N, Fr)).reshape(B * S, 2 * N, Fr)
-        out = F.conv_transpose1d(y, self.stft_synthesis, stride=H).reshape(B, S, -1)[:, :, H:H + T]
+        out = F.conv_transpose1d(y, self.stft_synthesis, stride=H).reshape(B, S, -1)[:, :, self.P:self.P + T]
         return out * rms.unsqueeze(1)
 
 

@@ -62,7 +62,7 @@ def psm_loss(model, logits, ref, mix, bg_weight=0.5):
     S, N, H, L = model.S, model.N, model.H, model.L
     scale = torch.sqrt((mix * mix).mean(-1, keepdim=True) + 1e-8)
     sig = torch.cat([mix.unsqueeze(1), ref], 1) / scale.unsqueeze(1)  # [B, 1+S, T]
-    spec = F.conv1d(F.pad(sig.reshape(B * (1 + S), 1, T), (H, L)), model.stft_analysis, stride=H)
+    spec = F.conv1d(F.pad(sig.reshape(B * (1 + S), 1, T), (model.P, L)), model.stft_analysis, stride=H)
     spec = spec.reshape(B, 1 + S, 2, N, -1)
     yr, yi = spec[:, 0, 0], spec[:, 0, 1]  # [B, N, F]
     y2 = yr * yr + yi * yi

@@ -22,6 +22,9 @@ DEFAULT_CONFIG = {
     "arch": "voxsplit-dptnet/2",
     "n_src": 3,
     "enc_kernel": 256,   # samples (16 ms)
+    "hop": 0,            # STFT hop in samples; 0: enc_kernel/2 (runs 0-7). With the STFT front end a longer window at
+                         # the same hop (512/128) resolves voice harmonics (31 Hz bins) at the same frame rate, so the
+                         # transformer's cost stays the same: oracle PSM 20.1 vs 18.1 dB on the clean val list
     "enc_dim": 256,
     "d_model": 128,
     "n_heads": 4,
@@ -53,6 +56,11 @@ def make_config(**over):
         c[k] = type(DEFAULT_CONFIG[k])(v)
     if c["enc_kernel"] % 2:
         raise ValueError("enc_kernel must be even")
+    hop = c["hop"] or c["enc_kernel"] // 2
+    if c["enc_kernel"] % hop or c["enc_kernel"] // hop not in (2, 4):
+        raise ValueError("hop must be enc_kernel/2 or enc_kernel/4 (sqrt-Hann perfect reconstruction)")
+    if c["hop"] and c["frontend"] != "stft":
+        raise ValueError("hop applies to the stft front end only")
     if c["conv_kernel"] and c["conv_kernel"] % 2 == 0:
         raise ValueError("conv_kernel must be odd (same-length padding)")
     if c["mask"] not in ("sigmoid", "softmax", "relu"):
@@ -62,8 +70,10 @@ def make_config(**over):
     return c
 
 
-def dft_kernels(n_fft):
-    """Analysis / synthesis kernels of a sqrt-periodic-Hann STFT with hop n_fft/2 (perfect reconstruction)."""
+def dft_kernels(n_fft, hop=None):
+    """Analysis / synthesis kernels of a sqrt-periodic-Hann STFT with hop n_fft/2 or n_fft/4 (perfect reconstruction:
+    the squared window, a periodic Hann, sums to n_fft / (2 hop) over the overlapping frames)."""
+    hop = hop or n_fft // 2
     n = torch.arange(n_fft, dtype=torch.float64)
     w = torch.sqrt(0.5 - 0.5 * torch.cos(2 * math.pi * n / n_fft))
     k = torch.arange(n_fft // 2 + 1, dtype=torch.float64)[:, None]
@@ -71,7 +81,7 @@ def dft_kernels(n_fft):
     an = torch.cat([w * torch.cos(ang), -w * torch.sin(ang)])
     c = torch.full((n_fft // 2 + 1, 1), 2.0, dtype=torch.float64)
     c[0] = c[-1] = 1.0
-    sy = torch.cat([c * torch.cos(ang), -c * torch.sin(ang)]) * w / n_fft
+    sy = torch.cat([c * torch.cos(ang), -c * torch.sin(ang)]) * w / n_fft * (2 * hop / n_fft)
     return an.float().unsqueeze(1), sy.float().unsqueeze(1)
 
 
@@ -198,10 +208,11 @@ class Separator(nn.Module):
         c = make_config(**(config or {}))
         self.config = c
         L, N, d = c["enc_kernel"], c["enc_dim"], c["d_model"]
-        self.L, self.H, self.N, self.S, self.K = L, L // 2, N, c["n_src"], c["chunk"]
+        self.L, self.H, self.N, self.S, self.K = L, c["hop"] or L // 2, N, c["n_src"], c["chunk"]
+        self.P = L - self.H  # front padding: the first output sample is covered by every overlapping frame
         self.stft = c["frontend"] == "stft"
         if self.stft:
-            an, sy = dft_kernels(L)
+            an, sy = dft_kernels(L, self.H)
             self.register_buffer("stft_analysis", an)   # [L+2, 1, L]  (re 0..L/2, im 0..L/2)
             self.register_buffer("stft_synthesis", sy)  # [L+2, 1, L]
             self.nbins = L // 2 + 1
@@ -233,7 +244,7 @@ class Separator(nn.Module):
         H, L, K, N, S = self.H, self.L, self.K, self.N, self.S
         rms = torch.sqrt((mixture * mixture).mean(-1, keepdim=True) + 1e-8)
         x = (mixture / rms).unsqueeze(1)
-        x = F.pad(x, (H, L))  # constant padding: frames cover [0, T+H) of the padded signal
+        x = F.pad(x, (self.P, L))  # constant padding: output samples [P, P+T) are fully covered by frames
         if self.stft:
             spec = F.conv1d(x, self.stft_analysis, stride=H)  # [B, 2*nb, F]
             nb = self.nbins
@@ -261,7 +272,7 @@ class Separator(nn.Module):
         else:
             y = (m * e.unsqueeze(1)).reshape(B * S, N, Fr)
             out = self.decoder(y).reshape(B, S, -1)
-        out = out[:, :, H:H + T]
+        out = out[:, :, self.P:self.P + T]
         return out * rms.unsqueeze(1)
 
 
@@ -277,6 +288,52 @@ def make_identity(model, keys):
     with torch.no_grad():
         for k in done:
             sd[k].zero_()
+    return done
+
+
+FREQUENCY_KEYS = ("in_norm.weight", "in_norm.bias", "in_proj.weight", "mask.weight", "mask.bias")
+
+
+def _resample(t, n_new, axis):
+    """Linear interpolation of `t` along `axis` from its bins (0..nyquist) onto n_new bins over the same range."""
+    n_old = t.shape[axis]
+    pos = torch.linspace(0, n_old - 1, n_new, dtype=torch.float64)
+    lo = pos.floor().long().clamp(max=n_old - 2)
+    frac = (pos - lo).to(t.dtype)
+    a, b = t.index_select(axis, lo), t.index_select(axis, lo + 1)
+    shape = [1] * t.dim()
+    shape[axis] = n_new
+    return a + (b - a) * frac.reshape(shape)
+
+
+def refine_bins(model, src, src_config):
+    """Fill the frequency-indexed weights of an STFT model from a state dict `src` trained with fewer bins (e.g. n_fft
+    256 -> 512 at the same hop), interpolated over frequency so the refined model starts close to the old function:
+    per-bin input norm and mask rows interpolated, input projection columns interpolated and scaled by the bin ratio
+    (each old bin's feature is now spread over ~2 bins). Returns the keys filled. Refuses (ValueError) a change of
+    hop: the transformer was trained on one frame rate."""
+    own = model.state_dict()
+    sc = make_config(**src_config)
+    if any(k in src and src[k].shape != own[k].shape for k in FREQUENCY_KEYS) and (sc["hop"] or sc["enc_kernel"] // 2) != model.H:
+        raise ValueError(f"the per-bin weights can only be refined at the same hop ({sc['hop'] or sc['enc_kernel'] // 2} "
+                         f"samples in the source, {model.H} here)")
+    S, n_new = model.S, model.N
+    done = []
+    with torch.no_grad():
+        for k in FREQUENCY_KEYS:
+            if k not in src or src[k].shape == own[k].shape:
+                continue
+            v = src[k].float()
+            if k.startswith("in_norm."):
+                own[k].copy_(_resample(v, n_new, 0))
+            elif k == "in_proj.weight":
+                own[k].copy_(_resample(v, n_new, 1) * (v.shape[1] / n_new))
+            else:  # mask head rows are (source, bin)
+                n_old = v.shape[0] // S
+                r = v.reshape(S, n_old, *v.shape[1:])
+                own[k].copy_(_resample(r, n_new, 1).reshape(S * n_new, *v.shape[1:]))
+            done.append(k)
+    model.load_state_dict(own)
     return done
 
 

@@ -91,14 +91,38 @@ with torch.no_grad():
 assert d < 1e-6, d
 print(f"   grown model = original to {d:.1e}")
 EOF
-expect_rc 3 "grow into a model whose mask head does not fit" "$PY" "${TR[@]}" --config enc_kernel=64 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=2 chunk=10 inter_radius=2 \
+expect_rc 3 "grow over frequency with another hop" "$PY" "${TR[@]}" --config enc_kernel=64 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=2 chunk=10 inter_radius=2 \
   --ckpt "$W/g2/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow
+step "grow over frequency: n_fft 32 -> 64 at hop 16 (per-bin weights interpolated, perfect reconstruction kept)"
+"$PY" "${TR[@]}" --config enc_kernel=64 hop=16 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=1 chunk=10 inter_radius=2 \
+  --ckpt "$W/f/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow >/dev/null
+"$PY" - "$W/a/latest.pt" "$W/f/latest.pt" <<'EOF' || die "grow over frequency is wrong"
+import sys, torch
+from training import checkpoint as ck
+from training.model import Separator, make_config
+a, f = (ck.load(p) for p in sys.argv[1:])
+for k in ("in_norm.weight", "in_norm.bias"):  # interpolated: same end points, 2x the bins
+    assert f["model"][k].shape[0] == 33 and a["model"][k].shape[0] == 17, k
+    assert torch.allclose(f["model"][k][[0, -1]], a["model"][k][[0, -1]]) and torch.allclose(f["model"][k][2], a["model"][k][1]), k
+assert torch.equal(f["model"]["intra.0.qkv.weight"], a["model"]["intra.0.qkv.weight"])
+m = Separator(make_config(**f["config"])).eval()
+m.load_state_dict(f["model"])
+x = torch.randn(2, 5003, generator=torch.Generator().manual_seed(2))
+with torch.no_grad():
+    y = m(x)
+d = float((y.sum(1) - x).abs().max())  # softmax masks: the outputs sum to the input iff the STFT reconstructs
+assert y.shape == (2, 3, 5003) and d < 1e-4, d
+print(f"   outputs sum to the input to {d:.1e}")
+EOF
+expect_rc 3 "--grow without --init-from" "$PY" "${TR[@]}" --ckpt "$W/y/latest.pt" --max-steps 0 --grow
 expect_rc 3 "warm start from a checkpoint no weight of which fits" "$PY" "${TR[@]}" --ckpt "$W/x/latest.pt" --max-steps 0 \
   --config enc_kernel=64 d_model=48 n_heads=2 ffn_dim=40 chunk=10 inter_radius=3 n_blocks=1 --init-from "$W/a/latest.pt"
 
 step "export + parity (onnxruntime-node vs PyTorch)"
 "$PY" -m training.export --ckpt "$W/a/latest.pt" --out "$W/m-fp32.onnx" --parity-dir "$W/parity" >/dev/null
 node training/js/parity.mjs "$W/m-fp32.onnx" "$W/parity" | tail -1
+"$PY" -m training.export --ckpt "$W/f/latest.pt" --out "$W/f-fp32.onnx" --parity-dir "$W/parity-f" >/dev/null
+node training/js/parity.mjs "$W/f-fp32.onnx" "$W/parity-f" | tail -1 | sed 's/^/   n_fft 64, hop 16: /'
 
 step "quantize twice, compare bytes; manifest"
 mkdir -p "$W/pub"

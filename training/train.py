@@ -25,7 +25,7 @@ from . import checkpoint as ck
 from .cache import Cache, DataError
 from .losses import SILENCE_LOSSES, SPEAKER_LOSSES, TrainingLoss, batch_sisnri, sisnri_2spk
 from .mix import Mixer
-from .model import Separator, count_params, make_config, make_identity
+from .model import Separator, count_params, make_config, make_identity, refine_bins
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOG_HEADER = "step\tloss\tval_sisnri_db\tlr\twall_h\ttime\ttrain_sisnri_db\n"
@@ -119,8 +119,9 @@ def main(argv=None):
     ap.add_argument("--init-from", default=None,
                     help="fresh start only: take every weight but the mask head from this checkpoint (warm start)")
     ap.add_argument("--grow", action="store_true",
-                    help="with --init-from into a model with more blocks: copy every weight that fits, the mask head "
-                         "too, and make the new layers identities (the grown model starts as the same function)")
+                    help="with --init-from into a model with more blocks or a longer STFT window: copy every weight "
+                         "that fits, the mask head too, make the new layers identities (the grown model starts as the "
+                         "same function) and interpolate the per-bin weights over frequency (close to the same function)")
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--lr", type=float, default=None,
@@ -136,6 +137,9 @@ def main(argv=None):
     ap.add_argument("--debug-nan-step", type=int, default=-1, help=argparse.SUPPRESS)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     a = ap.parse_args(argv)
+    if a.grow and not a.init_from:
+        print("error: --grow needs --init-from (the checkpoint to grow from)", file=sys.stderr)
+        return 3
     log_path = a.log or os.path.join(os.path.dirname(os.path.abspath(a.ckpt)), "train_log.tsv")
 
     try:
@@ -200,7 +204,14 @@ def main(argv=None):
                 hp["init_from"] = f"{a.init_from} (step {src_step}{', grown' if a.grow else ''})"
                 if a.grow:
                     zeroed = make_identity(model, fresh)
-                    left = [k for k in fresh if not k.startswith(("intra.", "inter."))]
+                    src = ck.load(a.init_from)
+                    try:
+                        refined = refine_bins(model, src["model"], src["config"])
+                    except ValueError as e:
+                        raise ck.CheckpointError(f"--grow: {e}") from e
+                    if refined:
+                        print(f"[train] grown over frequency: {', '.join(refined)} interpolated", flush=True)
+                    left = [k for k in fresh if not k.startswith(("intra.", "inter.", "stft_")) and k not in refined]
                     if left:
                         raise ck.CheckpointError(f"--grow: only new blocks may be fresh, not {', '.join(left)}")
                     print(f"[train] grown: {len(zeroed)} residual outputs of the new layers zeroed", flush=True)
