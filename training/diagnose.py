@@ -25,6 +25,7 @@ import torch
 
 from . import checkpoint as ck
 from .cache import Cache
+from .export import load_model
 from .losses import TrainingLoss, batch_sisnri, np_sisnr, pit2, separation_loss, sisnri_2spk
 from .mix import Mixer
 from .model import Separator, make_config
@@ -55,10 +56,7 @@ def throughput(a):
 
 
 def segments(a):
-    st = ck.load(a.ckpt)
-    model = Separator(make_config(**st["config"]))
-    model.load_state_dict(st["model"])
-    model.eval()
+    model, meta = load_model(a.ckpt)
     v = ValSet(CACHE, a.items, 4.0)
     with torch.no_grad():
         est = model(torch.from_numpy(v.mix)).numpy()
@@ -74,17 +72,14 @@ def segments(a):
             out[:, s:s + L] = e[:2, s:s + L] if keep <= swap else e[1::-1, s:s + L]
         base = (np_sisnr(x, r[0]) + np_sisnr(x, r[1])) / 2
         seg.append((np_sisnr(out[0], r[0]) + np_sisnr(out[1], r[1])) / 2 - base)
-    print(f"{a.ckpt} (step {st['step']}): val SI-SNRi {np.mean(item):.2f} dB (median {np.median(item):.2f}), "
+    print(f"{a.ckpt} (step {meta['step']}): val SI-SNRi {np.mean(item):.2f} dB (median {np.median(item):.2f}), "
           f"with the permutation chosen per 0.5 s (oracle) {np.mean(seg):.2f} dB")
 
 
 def masks(a):
     """Per-output mask statistics and per-speaker SI-SNRi on the val list: finds a saturated output (mask 1.0
     everywhere = the mixture passed through), the trap run 3 fell into with sigmoid masks."""
-    st = ck.load(a.ckpt)
-    model = Separator(make_config(**st["config"]))
-    model.load_state_dict(st["model"])
-    model.eval()
+    model, meta = load_model(a.ckpt)
     v = ValSet(CACHE, a.items, 4.0)
     cap = {}
     hook = model.mask.register_forward_hook(lambda _m, _i, out: cap.__setitem__("logits", out))
@@ -94,7 +89,7 @@ def masks(a):
     B, S, N = len(v.mix), model.S, model.N
     lg = cap["logits"].reshape(B, -1, S, N)
     mk = model.mask_activation(cap["logits"])
-    print(f"{a.ckpt} (step {st['step']}, mask {model.config['mask']}), {B} val items")
+    print(f"{a.ckpt} (step {meta['step']}, mask {model.config['mask']}), {B} val items")
     for s in range(S):
         print(f"  output {s}: mean mask {float(mk[:, :, s].mean()):.3f}, bins with mask > 0.99 "
               f"{100 * float((mk[:, :, s] > 0.99).float().mean()):.1f} %, mean logit {float(lg[:, :, s].mean()):.2f}")

@@ -12,7 +12,8 @@ cache (built from ../shared/data on first use). ONNX inference runs in onnxrunti
   mp3, opus  clean mixture round-tripped through MP3 / Opus at 24-32 kb/s (ffmpeg); clean references
   single / single_bg  one speaker (without / with background): SI-SNR of the best speaker
              output, level of the other speaker output relative to it (should be <= -20 dB)
-  oracle_psm phase-sensitive-mask ceiling on the clean list (STFT 256/128, sqrt-Hann)
+  oracle_psm phase-sensitive-mask ceiling on the clean list (sqrt-Hann STFT of the model's own n_fft/hop when its
+             graph metadata holds a VoxSplit STFT config, else 256/128)
   rtf        single-thread onnxruntime-node real-time factor on 10 s
 Exit: 0 ok; 2 missing/bad data (missing files, wrong sample rate, empty split); 3 model breaks the contract.
 """
@@ -145,6 +146,20 @@ def score_pair(est, ref, mix):
     return s - base, s
 
 
+def model_stft(path):
+    """(n_fft, hop) of a VoxSplit STFT model from its graph metadata (export.py writes `voxsplit_config`); 256/128
+    for any other model, the STFT of the first shipped models."""
+    import onnx
+    meta = {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
+    try:
+        cfg = json.loads(meta["voxsplit_config"])
+        if cfg.get("frontend") == "stft":
+            return int(cfg["enc_kernel"]), int(cfg.get("hop") or cfg["enc_kernel"] // 2)
+    except (KeyError, ValueError, TypeError):
+        pass
+    return 256, 128
+
+
 def evaluate(model, cache_dir, n, seconds, with_oracle=True):
     L = lists(cache_dir, n, seconds)
     res = {}
@@ -182,10 +197,9 @@ def evaluate(model, cache_dir, n, seconds, with_oracle=True):
                      "other_output_rel_db_worst": float(np.max(other)),
                      "items_other_quieter_20db": float(np.mean(np.asarray(other) <= -20)), "items": len(items)}
     if with_oracle:
-        vals = []
-        for m, s in L["clean"]:
-            vals.append(score_pair(oracle_psm(m, s[:2]), s, m)[0])
-        res["oracle_psm"] = {"si_snri_db": float(np.mean(vals)), "stft": "256/128 sqrt-Hann, 16 kHz"}
+        nfft, hop = model_stft(model)
+        vals = [score_pair(oracle_psm(m, s[:2], nfft, hop), s, m)[0] for m, s in L["clean"]]
+        res["oracle_psm"] = {"si_snri_db": float(np.mean(vals)), "stft": f"{nfft}/{hop} sqrt-Hann, 16 kHz"}
     r = subprocess.run(["node", NODE_INFER, "rtf", model, "10", "3"], capture_output=True, text=True)
     if r.returncode != 0:
         raise ContractError(r.stderr.strip())
