@@ -31,6 +31,7 @@ from scipy.signal import fftconvolve, istft, stft
 from .cache import Cache, DataError, build
 from .losses import np_sisnr, pit2
 from .mix import SR, Mixer, band_sos, sosfilt
+from .model import make_config, stft_hop
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NODE_INFER = os.path.join(HERE, "js", "infer.mjs")
@@ -152,9 +153,9 @@ def model_stft(path):
     import onnx
     meta = {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
     try:
-        cfg = json.loads(meta["voxsplit_config"])
-        if cfg.get("frontend") == "stft":
-            return int(cfg["enc_kernel"]), int(cfg.get("hop") or cfg["enc_kernel"] // 2)
+        cfg = make_config(**json.loads(meta["voxsplit_config"]))
+        if cfg["frontend"] == "stft":
+            return cfg["enc_kernel"], stft_hop(cfg)
     except (KeyError, ValueError, TypeError):
         pass
     return 256, 128

@@ -48,6 +48,11 @@ DEFAULT_CONFIG = {
 CONFIG_KEYS = tuple(DEFAULT_CONFIG.keys())
 
 
+def stft_hop(c):
+    """The hop a config means: its `hop`, or half the window (runs 0-7, configs without the key)."""
+    return c["hop"] or c["enc_kernel"] // 2
+
+
 def make_config(**over):
     c = dict(DEFAULT_CONFIG)
     for k, v in over.items():
@@ -56,7 +61,7 @@ def make_config(**over):
         c[k] = type(DEFAULT_CONFIG[k])(v)
     if c["enc_kernel"] % 2:
         raise ValueError("enc_kernel must be even")
-    hop = c["hop"] or c["enc_kernel"] // 2
+    hop = stft_hop(c)
     if c["enc_kernel"] % hop or c["enc_kernel"] // hop not in (2, 4):
         raise ValueError("hop must be enc_kernel/2 or enc_kernel/4 (sqrt-Hann perfect reconstruction)")
     if c["hop"] and c["frontend"] != "stft":
@@ -208,7 +213,7 @@ class Separator(nn.Module):
         c = make_config(**(config or {}))
         self.config = c
         L, N, d = c["enc_kernel"], c["enc_dim"], c["d_model"]
-        self.L, self.H, self.N, self.S, self.K = L, c["hop"] or L // 2, N, c["n_src"], c["chunk"]
+        self.L, self.H, self.N, self.S, self.K = L, stft_hop(c), N, c["n_src"], c["chunk"]
         self.P = L - self.H  # front padding: the first output sample is covered by every overlapping frame
         self.stft = c["frontend"] == "stft"
         if self.stft:
@@ -314,8 +319,8 @@ def refine_bins(model, src, src_config):
     hop: the transformer was trained on one frame rate."""
     own = model.state_dict()
     sc = make_config(**src_config)
-    if any(k in src and src[k].shape != own[k].shape for k in FREQUENCY_KEYS) and (sc["hop"] or sc["enc_kernel"] // 2) != model.H:
-        raise ValueError(f"the per-bin weights can only be refined at the same hop ({sc['hop'] or sc['enc_kernel'] // 2} "
+    if any(k in src and src[k].shape != own[k].shape for k in FREQUENCY_KEYS) and stft_hop(sc) != model.H:
+        raise ValueError(f"the per-bin weights can only be refined at the same hop ({stft_hop(sc)} "
                          f"samples in the source, {model.H} here)")
     S, n_new = model.S, model.N
     done = []
