@@ -168,6 +168,7 @@ class Cache:
 
     def __init__(self, cache_dir, split):
         self.split = split
+        self.dir = cache_dir
         def load(name, mmap=True):
             p = os.path.join(cache_dir, name)
             if not os.path.isfile(p):

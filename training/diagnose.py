@@ -11,6 +11,9 @@
     /usr/bin/python3 -m training.diagnose clean-run [--steps 600] [--lr 1e-3] [--no-in-norm] [--min-seconds S] [--tcn] [--fixed-batches N] [key=value ...]
         a fresh model on clean two-speaker mixtures (no degradation, no single-speaker items):
         train SI-SNRi every 50 steps; key=value are model config overrides (e.g. enc_kernel=512 chunk=32)
+    /usr/bin/python3 -m training.diagnose pitch CKPT [--items 48]
+        val SI-SNRi per pitch distance of the two voices (median F0 of each reference, training/pitch.py):
+        does the model separate only voices of different pitch?
     /usr/bin/python3 -m training.diagnose noise-floor [--split train]
         each cached utterance's noise floor (10th-percentile 25 ms frame energy relative to the 90th): are the
         references too noisy to separate?
@@ -28,6 +31,7 @@ from .cache import Cache
 from .export import load_model
 from .losses import TrainingLoss, batch_sisnri, np_sisnr, pit2, separation_loss, sisnri_2spk
 from .mix import Mixer
+from .pitch import semitones, utterance_f0
 from .model import Separator, make_config
 from .train import ValSet
 
@@ -74,6 +78,21 @@ def segments(a):
         seg.append((np_sisnr(out[0], r[0]) + np_sisnr(out[1], r[1])) / 2 - base)
     print(f"{a.ckpt} (step {meta['step']}): val SI-SNRi {np.mean(item):.2f} dB (median {np.median(item):.2f}), "
           f"with the permutation chosen per 0.5 s (oracle) {np.mean(seg):.2f} dB")
+
+
+def pitch(a):
+    model, meta = load_model(a.ckpt)
+    v = ValSet(CACHE, a.items, 4.0)
+    with torch.no_grad():
+        est = model(torch.from_numpy(v.mix)).numpy()
+    imp = np.array([sisnri_2spk(est[j], v.ref[j, :2], v.mix[j])[0] for j in range(len(v.mix))])
+    dist = np.array([semitones(utterance_f0(r[0]), utterance_f0(r[1])) for r in v.ref])
+    print(f"{a.ckpt} (step {meta['step']}): val SI-SNRi {imp.mean():.2f} dB over {len(imp)} items; "
+          f"correlation with the pitch distance {np.corrcoef(np.minimum(dist, 24), imp)[0, 1]:.2f}")
+    for lo, hi in ((0, 3), (3, 6), (6, 12), (12, np.inf)):
+        m = (dist >= lo) & (dist < hi)
+        fig = f"{imp[m].mean():6.2f} dB" if m.any() else "     -"
+        print(f"  voices {lo:>2}-{hi:<3} semitones apart: {m.sum():3d} items, SI-SNRi {fig}")
 
 
 def masks(a):
@@ -210,6 +229,9 @@ def main(argv=None):
     p = sub.add_parser("segments")
     p.add_argument("ckpt")
     p.add_argument("--items", type=int, default=48)
+    p = sub.add_parser("pitch")
+    p.add_argument("ckpt")
+    p.add_argument("--items", type=int, default=48)
     p = sub.add_parser("masks")
     p.add_argument("ckpt")
     p.add_argument("--items", type=int, default=48)
@@ -233,7 +255,7 @@ def main(argv=None):
     p.add_argument("--split", default="train", choices=("train", "val"))
     a = ap.parse_args(argv)
     {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run,
-     "noise-floor": noise_floor}[a.cmd](a)
+     "noise-floor": noise_floor, "pitch": pitch}[a.cmd](a)
 
 
 if __name__ == "__main__":

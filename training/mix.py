@@ -18,9 +18,13 @@ Mix version 2 (hparams "mix", used from run 2 step 1,621 on) adds two knobs, bot
 * curriculum (start, steps, floor): a difficulty d(step) ramping from floor to 1 over `steps`
   steps from `start` scales the probability of every degradation (background, reverb,
   band-limiting, codec, speed, clipping) and pulls the background SNR range up at low d.
+A third knob (run 9 on), off by default: p_close_pitch pairs voices of similar pitch in that share
+of the items (see training/pitch.py for why).
 """
 import numpy as np
 from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
+
+from .pitch import f0_table
 
 SR = 16000
 _SOS = {}
@@ -72,7 +76,8 @@ def synth_noise(rng, n):
 class Mixer:
     def __init__(self, cache, seed=0, seconds=4.0, p_bg=0.7, p_single=0.1, p_reverb=0.3,
                  p_tel=0.12, p_speed=0.2, p_clip=0.03, p_synth_noise=0.15, snr_range=(-5.0, 15.0),
-                 rir_synth_frac=0.5, p_codec=0.15, p_overlap=0.0, curriculum=None, min_seconds=0.0):
+                 rir_synth_frac=0.5, p_codec=0.15, p_overlap=0.0, curriculum=None, min_seconds=0.0,
+                 p_close_pitch=0.0, close_semitones=2.0):
         self.c = cache
         self.seed = int(seed)
         self.n = int(seconds * SR)
@@ -88,6 +93,16 @@ class Mixer:
         self.pool = np.flatnonzero(cache.speech_idx[:, 1] >= min_seconds * SR) if min_seconds > 0 else np.arange(len(self.spk))
         if len(np.unique(self.spk[self.pool])) < 2:
             raise ValueError(f"min_seconds {min_seconds}: fewer than 2 speakers have utterances that long")
+        # p_close_pitch > 0: that share of two-speaker items pairs voices within close_semitones of each other,
+        # the pairs the model separates worst (training/pitch.py).
+        self.p_close_pitch, self.close_semitones = float(p_close_pitch), float(close_semitones)
+        if self.p_close_pitch > 0:
+            f0 = f0_table(cache, cache.dir)[self.pool]
+            voiced = f0 > 0
+            self.pitch_pool = self.pool[voiced][np.argsort(f0[voiced])]
+            self.pitch_log = np.sort(np.log2(f0[voiced]))
+            self.f0 = np.zeros(len(self.spk), np.float32)
+            self.f0[self.pool] = f0
 
     # -- pieces ---------------------------------------------------------------
     def difficulty(self, step):
@@ -137,16 +152,28 @@ class Mixer:
             return synth_rir(rng)
         return np.asarray(self.c.rir_at(int(rng.integers(0, len(self.c.rir_idx)))), np.float32)
 
+    def close_pitch_partner(self, rng, a):
+        """An utterance of another speaker whose median F0 is within close_semitones of a's; None when a is
+        unvoiced or has no such partner (the caller then draws any speaker)."""
+        if self.f0[a] <= 0:
+            return None
+        la, w = np.log2(self.f0[a]), self.close_semitones / 12
+        lo, hi = np.searchsorted(self.pitch_log, [la - w, la + w], side="left")
+        cand = self.pitch_pool[lo:hi]
+        cand = cand[self.spk[cand] != self.spk[a]]
+        return int(cand[rng.integers(0, len(cand))]) if len(cand) else None
+
     # -- one item ---------------------------------------------------------------
     def item(self, rng, single=None, bg=None, reverb=None, band=None, snr=None, d=1.0):
         """d < 1 (curriculum) scales every degradation probability down."""
         n = self.n
         nu = len(self.pool)
         a = int(self.pool[rng.integers(0, nu)])
-        while True:
+        b = self.close_pitch_partner(rng, a) if self.p_close_pitch > 0 and rng.random() < self.p_close_pitch else None
+        while b is None:
             b = int(self.pool[rng.integers(0, nu)])
-            if self.spk[b] != self.spk[a]:
-                break
+            if self.spk[b] == self.spk[a]:
+                b = None
         single = (rng.random() < self.p_single) if single is None else single
         var = -1
         if self.c.codecs and rng.random() < self.p_codec * d:

@@ -8,6 +8,7 @@ import numpy as np
 
 from .cache import Cache
 from .mix import Mixer
+from .pitch import semitones, utterance_f0
 
 
 def main(cache_dir):
@@ -39,7 +40,31 @@ def main(cache_dir):
             s, e = act[0], act[-1] + 1
             inside = max(0, min(e, a0 + al) - max(s, a0))
             assert inside >= min(e - s, al) * 0.9, (a0, al, s, e)
-    print("mix check ok: curriculum ramp, clean items at difficulty 0, overlap placement")
+    # pitch: a harmonic voice-like tone is found within 2 %, noise and silence are unvoiced.
+    t = np.arange(16000) / 16000
+    for f0 in (95.0, 140.0, 230.0):
+        tone = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 12))
+        est = utterance_f0(tone)
+        assert abs(est / f0 - 1) < 0.02, (f0, est)
+    assert utterance_f0(np.random.default_rng(0).standard_normal(16000)) == 0.0, "white noise counted as voiced"
+    assert utterance_f0(np.zeros(16000)) == 0.0 and utterance_f0(np.zeros(100)) == 0.0
+
+    # close-pitch pairs: the partner is another speaker within the window, and the item draws it.
+    cp = Mixer(c, seed=0, seconds=1.0, p_close_pitch=1.0, close_semitones=3.0, p_single=0.0)
+    found = 0
+    for a in range(len(c.speech_idx)):
+        b = cp.close_pitch_partner(np.random.default_rng(a), a)
+        if b is None:
+            continue
+        found += 1
+        assert cp.spk[b] != cp.spk[a], "a close-pitch partner of the same speaker"
+        assert semitones(cp.f0[a], cp.f0[b]) <= 3.0 + 1e-6, (cp.f0[a], cp.f0[b])
+    assert found > 0, "the smoke data has no close-pitch pair"
+    drawn = []
+    cp.close_pitch_partner = lambda rng, a: drawn.append(a) or Mixer.close_pitch_partner(cp, rng, a)
+    cp.item(np.random.default_rng(3))
+    assert drawn, "p_close_pitch = 1 did not ask for a close-pitch partner"
+    print("mix check ok: curriculum ramp, clean items at difficulty 0, overlap placement, pitch, close-pitch pairs")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ class ValSet:
         return float(np.mean(vals))
 
 
-MIX_KEYS = {"p_overlap": float, "p_single": float, "curriculum": lambda v: [float(x) for x in v.split(",")]}
+MIX_KEYS = {"p_overlap": float, "p_single": float, "p_close_pitch": float, "close_semitones": float, "curriculum": lambda v: [float(x) for x in v.split(",")]}
 LOSS_KEYS = {"speaker": str, "quiet": str, "logit_l2": float, "psm": float, "single_hinge": float}
 
 
