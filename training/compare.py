@@ -6,7 +6,9 @@ Prints every figure side by side and exits 0 when the candidate is at least as g
 --tolerance dB) on every condition both files have, 1 when it is worse on any (each named),
 2 on unreadable input. "Better" per figure: higher SI-SNRi for the two-speaker conditions and
 for the background output; for single-speaker items a higher speaker SI-SNR and a quieter other
-speaker output. The rule the model card states: ship only what beats the shipped model everywhere.
+speaker output. The rule the model card states: ship only what beats the shipped model everywhere,
+except where a regression is accepted by name with a reason written in the model card:
+--accept LABEL (repeatable; a label as printed, e.g. "single: other output") lists it without failing.
 """
 import argparse
 import json
@@ -22,7 +24,7 @@ FIGURES = [(c, "si_snri_db", f"{c} SI-SNRi", True) for c in ("clean", "bg", "rev
 ]
 
 
-def compare(cand, ship, tol):
+def compare(cand, ship, tol, accept=()):
     rows, worse = [], []
     for cond, key, label, higher in FIGURES:
         a, b = cand.get(cond, {}).get(key), ship.get(cond, {}).get(key)
@@ -30,7 +32,7 @@ def compare(cand, ship, tol):
             continue
         delta = a - b if higher else b - a  # > 0: the candidate is better
         rows.append((label, a, b, delta))
-        if delta < -tol:
+        if delta < -tol and not any(label.startswith(x) for x in accept):
             worse.append(label)
     return rows, worse
 
@@ -40,6 +42,8 @@ def main(argv=None):
     ap.add_argument("candidate")
     ap.add_argument("shipped")
     ap.add_argument("--tolerance", type=float, default=0.05, help="dB a figure may be worse and still count as equal")
+    ap.add_argument("--accept", action="append", default=[], metavar="LABEL",
+                    help="a figure (label prefix) whose regression is accepted; state the reason in MODEL_CARD.md")
     a = ap.parse_args(argv)
     try:
         with open(a.candidate) as f:
@@ -49,17 +53,23 @@ def main(argv=None):
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    rows, worse = compare(cand, ship, a.tolerance)
+    labels = [f[2] for f in FIGURES]
+    unknown = [x for x in a.accept if not any(lb.startswith(x) for lb in labels)]
+    if unknown:
+        print(f"error: --accept {unknown[0]!r} names no figure (figures: {', '.join(labels)})", file=sys.stderr)
+        return 2
+    rows, worse = compare(cand, ship, a.tolerance, a.accept)
     if not rows:
         print("error: the two files share no figure", file=sys.stderr)
         return 2
     print(f"{'figure':36s} {'candidate':>10s} {'shipped':>10s} {'better by':>10s}")
     for label, x, y, d in rows:
-        print(f"{label:36s} {x:10.2f} {y:10.2f} {d:+10.2f}")
+        note = "  (regression accepted)" if d < -a.tolerance and label not in worse else ""
+        print(f"{label:36s} {x:10.2f} {y:10.2f} {d:+10.2f}{note}")
     if worse:
         print(f"keep the shipped model: the candidate is worse on {', '.join(worse)}")
         return 1
-    print("ship the candidate: at least as good on every figure")
+    print("ship the candidate: at least as good on every figure" + (" not accepted as a regression" if a.accept else ""))
     return 0
 
 

@@ -154,7 +154,10 @@ training/eval "$W/pub/q1.onnx" --cache "$W/cache" --items 2 --seconds 1 --json "
 "$PY" -c "import json; r=json.load(open('$W/eval.json')); r['opus']['si_snri_db'] -= 1; json.dump(r, open('$W/worse.json', 'w'))"
 set +e; "$PY" -m training.compare "$W/worse.json" "$W/eval.json" > "$W/compare.out"; rc=$?; set -e
 [ "$rc" = 1 ] && grep -q "worse on opus SI-SNRi" "$W/compare.out" || die "compare: a worse candidate was not refused (exit $rc)"
-echo "   ok (compare: the same model passes, one 1 dB worse on Opus is refused)"
+"$PY" -m training.compare "$W/worse.json" "$W/eval.json" --accept "opus SI-SNRi" > /dev/null \
+  || die "compare: a regression accepted by name still failed"
+expect_rc 2 "compare --accept of an unknown figure" "$PY" -m training.compare "$W/worse.json" "$W/eval.json" --accept "no such figure"
+echo "   ok (compare: the same model passes, one 1 dB worse on Opus is refused unless accepted by name)"
 "$PY" - "$W/m-fp32.onnx" "$W/broken.onnx" <<'EOF'
 import sys, onnx
 m = onnx.load(sys.argv[1])
