@@ -18,7 +18,7 @@ Mix version 2 (hparams "mix", used from run 2 step 1,621 on) adds two knobs, bot
 * curriculum (start, steps, floor): a difficulty d(step) ramping from floor to 1 over `steps`
   steps from `start` scales the probability of every degradation (background, reverb,
   band-limiting, codec, speed, clipping) and pulls the background SNR range up at low d.
-A third knob (run 9 on), off by default: p_close_pitch pairs voices of similar pitch in that share
+A third knob (run 8 from step 54,808 on), off by default: p_close_pitch pairs voices of similar pitch in that share
 of the items (see training/pitch.py for why).
 """
 import numpy as np
