@@ -100,10 +100,11 @@ def check_config(obj, config, path="checkpoint"):
                               "Use a matching --config, or start fresh with another --ckpt path.")
 
 
-def init_from(model, path, skip=("mask.",)):
+def init_from(model, path, skip=("mask.",), obj=None):
     """Warm start: copy the weights of another checkpoint into a fresh model, except the keys under `skip` and any
-    whose shape differs (e.g. a new output head). Returns (copied, left_fresh, source step)."""
-    obj = load(path)
+    whose shape differs (e.g. a new output head). Returns (copied, left_fresh, source step).
+    obj: the checkpoint at path already loaded with load() (callers that need it again pass it, not read it twice)."""
+    obj = load(path) if obj is None else obj
     own = model.state_dict()
     src = obj["model"]
     take = {k: v for k, v in src.items()

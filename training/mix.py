@@ -97,7 +97,7 @@ class Mixer:
         # the pairs the model separates worst (training/pitch.py).
         self.p_close_pitch, self.close_semitones = float(p_close_pitch), float(close_semitones)
         if self.p_close_pitch > 0:
-            f0 = f0_table(cache, cache.dir)[self.pool]
+            f0 = f0_table(cache)[self.pool]
             voiced = f0 > 0
             self.pitch_pool = self.pool[voiced][np.argsort(f0[voiced])]
             self.pitch_log = np.sort(np.log2(f0[voiced]))
@@ -158,7 +158,8 @@ class Mixer:
         if self.f0[a] <= 0:
             return None
         la, w = np.log2(self.f0[a]), self.close_semitones / 12
-        lo, hi = np.searchsorted(self.pitch_log, [la - w, la + w], side="left")
+        lo = np.searchsorted(self.pitch_log, la - w, side="left")
+        hi = np.searchsorted(self.pitch_log, la + w, side="right")  # both ends inclusive
         cand = self.pitch_pool[lo:hi]
         cand = cand[self.spk[cand] != self.spk[a]]
         return int(cand[rng.integers(0, len(cand))]) if len(cand) else None

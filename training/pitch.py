@@ -45,10 +45,10 @@ def semitones(f_a, f_b):
     return np.where((f_a > 0) & (f_b > 0), d, np.inf)
 
 
-def f0_table(cache, cache_dir):
+def f0_table(cache):
     """float32 [n_utterances] median F0 of every utterance of cache's split, computed once and kept in
-    cache_dir/speech_<split>_f0.npy (rebuilt when the utterance count no longer matches)."""
-    path = os.path.join(cache_dir, f"speech_{cache.split}_f0.npy")
+    cache.dir/speech_<split>_f0.npy (rebuilt when the utterance count no longer matches)."""
+    path = os.path.join(cache.dir, f"speech_{cache.split}_f0.npy")
     n = len(cache.speech_idx)
     if os.path.isfile(path):
         t = np.load(path)

@@ -200,11 +200,11 @@ def main(argv=None):
     else:
         if a.init_from:
             try:
-                took, fresh, src_step = ck.init_from(model, a.init_from, skip=() if a.grow else ("mask.",))
+                src = ck.load(a.init_from)
+                took, fresh, src_step = ck.init_from(model, a.init_from, skip=() if a.grow else ("mask.",), obj=src)
                 hp["init_from"] = f"{a.init_from} (step {src_step}{', grown' if a.grow else ''})"
                 if a.grow:
                     zeroed = make_identity(model, fresh)
-                    src = ck.load(a.init_from)
                     try:
                         refined = refine_bins(model, src["model"], src["config"])
                     except ValueError as e:

@@ -200,10 +200,19 @@ function etaSampler(page, t0, everyMs = 5000) {
  * Cancel on a long file: separate until `atPercent`, press Cancel, then follow the tab's renderer PSS and the
  * JS memory of page + workers for 10 s. The app terminates its workers on cancel, so their wasm memories go at once.
  */
+/** The app's "WebAssembly threads" setting; it persists in the profile, so every run sets it. */
+async function setThreads(page, threads) {
+  await page.getByText('Settings').click();
+  await page.getByTestId('threads-setting').selectOption(String(threads));
+  await page.getByText('Settings').click();
+}
+
 async function cancelRun(context, url, input, log, atPercent = 30) {
   const page = await context.newPage();
   try {
     await page.goto(url);
+    await page.getByTestId('file-input').waitFor({ state: 'attached', timeout: 60_000 });
+    await setThreads(page, 'auto');
     await page.getByTestId('file-input').setInputFiles(input.file);
     await page.getByTestId('separate').waitFor({ state: 'visible', timeout: 5 * 60_000 });
     const { jsMemory } = await attachMemory(page);
@@ -288,13 +297,14 @@ async function jsMemoryPoller(page, everyMs = 5000) {
   };
 }
 
-async function pipelineRun(context, url, input, log, thinkMs = 0) {
+async function pipelineRun(context, url, input, log, thinkMs = 0, threads = 'auto') {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Performance.enable');
   try {
     await page.goto(url);
     await page.getByTestId('file-input').waitFor({ state: 'attached', timeout: 60_000 });
+    await setThreads(page, threads);
     const sampler = treeSampler(browserPid(), 300);
     const poller = pageMemoryPoller(page, cdp);
     const js = await jsMemoryPoller(page);
@@ -329,6 +339,7 @@ async function pipelineRun(context, url, input, log, thinkMs = 0) {
       kind: input.kind,
       minutes: input.minutes,
       seconds: input.seconds,
+      threadsSetting: String(threads),
       bytes: statSync(input.file).size,
       probeMs,
       pipelineMs,
@@ -342,7 +353,7 @@ async function pipelineRun(context, url, input, log, thinkMs = 0) {
     };
     log(`  export: ${exported.sourceId} WAV ${(exported.bytes / 1e6).toFixed(1)} MB in ${(exported.ms / 1000).toFixed(1)} s, ${exported.seconds.toFixed(1)} s of audio at ${exported.rate} Hz, peak PSS +${exported.processMemory.growthPssMiB} MiB`);
     log(`  ETA: ${etaAccuracy.summary.map((e) => `at ${e.atPercent} % off by ${e.errorPercent} %`).join(', ') || 'no samples'}`);
-    log(`  app ${input.kind} ${input.minutes} min: ${(pipelineMs / 1000).toFixed(1)} s (RTF ${r.rtf.toFixed(3)}), ${JSON.stringify(timings)}, peak PSS +${processMemory.growthPssMiB} MiB (whole browser ${processMemory.peakPssMiB} MiB, largest process at its peak ${processMemory.peakLargestProcessPssMiB} MiB), JS peak ${(r.memory.jsPeakBytes / 1048576).toFixed(0)} MiB`);
+    log(`  app ${input.kind} ${input.minutes} min (${backend}): ${(pipelineMs / 1000).toFixed(1)} s (RTF ${r.rtf.toFixed(3)}), ${JSON.stringify(timings)}, peak PSS +${processMemory.growthPssMiB} MiB (whole browser ${processMemory.peakPssMiB} MiB, largest process at its peak ${processMemory.peakLargestProcessPssMiB} MiB), JS peak ${(r.memory.jsPeakBytes / 1048576).toFixed(0)} MiB`);
     return r;
   } finally {
     await cdp.detach().catch(() => {});
@@ -350,7 +361,7 @@ async function pipelineRun(context, url, input, log, thinkMs = 0) {
   }
 }
 
-export async function appBenchmarks({ pipelineInputs, coldInput, log, thinkMs = 0 }) {
+export async function appBenchmarks({ pipelineInputs, coldInput, log, thinkMs = 0, threadSettings = ['auto'] }) {
   const out = { buildMs: null, coldStart: null, transfer: null, offlineStart: null, pipeline: [], cancel: null, errors: [] };
   log('building the app (vite build, its own config) into bench/.app-dist …');
   out.buildMs = buildApp();
@@ -406,12 +417,14 @@ export async function appBenchmarks({ pipelineInputs, coldInput, log, thinkMs = 
 
     // 4. The whole pipeline through the UI, default settings, warm (precached) app, one fresh page per file.
     for (const input of pipelineInputs) {
-      log(`app: pipeline ${input.kind} ${input.minutes} min …`);
-      try {
-        out.pipeline.push({ ...(await pipelineRun(context, url, input, log, thinkMs)), thinkMs });
-      } catch (e) {
-        out.pipeline.push({ ok: false, kind: input.kind, minutes: input.minutes, error: String(e.message ?? e) });
-        log(`  failed: ${e.message ?? e}`);
+      for (const threads of threadSettings) {
+        log(`app: pipeline ${input.kind} ${input.minutes} min, threads ${threads} …`);
+        try {
+          out.pipeline.push({ ...(await pipelineRun(context, url, input, log, thinkMs, threads)), thinkMs });
+        } catch (e) {
+          out.pipeline.push({ ok: false, kind: input.kind, minutes: input.minutes, threadsSetting: String(threads), error: String(e.message ?? e) });
+          log(`  failed: ${e.message ?? e}`);
+        }
       }
     }
     // 5. Cancel on the longest audio input: how fast the memory of a running job is given back.

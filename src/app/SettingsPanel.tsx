@@ -1,8 +1,12 @@
+import { threadChoices } from '../features/model/backend';
 import { useSettings, type BackendSetting, type OutputRate } from '../store/settings';
 import { formatBytes, formatDuration } from '../lib/limits';
 
 export function SettingsPanel({ disabled }: { disabled: boolean }) {
-  const { backend, outputRate, limits, setBackend, setOutputRate } = useSettings();
+  const { backend, outputRate, threads, limits, setBackend, setOutputRate, setThreads } = useSettings();
+  const choices = threadChoices();
+  // A stored count above what this machine offers (another device, isolation lost) falls back to automatic.
+  const threadValue = threads === 'auto' || threads > choices.max ? 'auto' : String(threads);
   return (
     <details className="settings">
       <summary>Settings</summary>
@@ -13,6 +17,23 @@ export function SettingsPanel({ disabled }: { disabled: boolean }) {
           <option value="wasm">WebAssembly</option>
           <option value="webgpu">WebGPU (forced, even on a software adapter)</option>
         </select>
+      </label>
+      <label>
+        WebAssembly threads{' '}
+        <select
+          value={threadValue}
+          disabled={disabled || choices.max === 1}
+          onChange={(e) => setThreads(e.currentTarget.value === 'auto' ? 'auto' : Number(e.currentTarget.value))}
+          data-testid="threads-setting"
+        >
+          <option value="auto">Automatic ({choices.auto} here: one core is left to decoding and the page)</option>
+          {Array.from({ length: choices.max }, (_, i) => i + 1).map((n) => (
+            <option key={n} value={String(n)}>
+              {n}
+            </option>
+          ))}
+        </select>
+        {choices.max === 1 && <span className="muted"> (1: this page cannot share memory between threads)</span>}
       </label>
       <label>
         Download sample rate{' '}

@@ -9,7 +9,7 @@ import { abortable } from '../lib/abortable';
 import { toVoxError, VoxError } from '../lib/errors';
 import { MODEL_SAMPLE_RATE } from '../lib/limits';
 import { useJob } from '../store/job';
-import { useSettings } from '../store/settings';
+import { useSettings, type BackendSetting } from '../store/settings';
 import { probeStage } from './probe';
 import { openTrackSink } from './sinks/open';
 import type { TrackSink } from './sinks/track-sink';
@@ -64,6 +64,12 @@ function end(controller: AbortController): void {
   if (active === controller) active = undefined;
 }
 
+/** The separator's backend and thread count as the user set them ('auto' threads: the worker decides). */
+function modelLoadOptions(): { backend: BackendSetting; threads?: number } {
+  const { backend, threads } = useSettings.getState();
+  return threads === 'auto' ? { backend } : { backend, threads };
+}
+
 /** Called when a file is dropped or picked. */
 export async function openFile(file: File): Promise<void> {
   const job = useJob.getState();
@@ -75,7 +81,7 @@ export async function openFile(file: File): Promise<void> {
     // Verify the model and start its session while the user reads the facts: Separate then starts at once.
     // A failure here is not shown; Separate loads again and reports it.
     separateClient()
-      .load({ backend: useSettings.getState().backend })
+      .load(modelLoadOptions())
       .catch(() => {});
   } catch (e) {
     if (!controller.signal.aborted) useJob.getState().fail(runId, toVoxError(e, 'decode-failed'));
@@ -109,7 +115,7 @@ async function runStages(runId: number, file: File, facts: MediaFacts, signal: A
   const store = () => useJob.getState();
   const separator = separateClient();
   // The model loads (hash check + session) while ffmpeg decodes.
-  const modelReady = abortable(separator.load({ backend: useSettings.getState().backend }), signal);
+  const modelReady = abortable(separator.load(modelLoadOptions()), signal);
   modelReady.catch(() => {}); // awaited below; avoids an unhandled rejection if decode fails first
 
   store().enterStage(runId, 'decode');

@@ -1,16 +1,21 @@
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
+import type { BackendSetting } from '../features/model/backend';
 import { DEFAULT_LIMITS, type Limits } from '../lib/limits';
 
-export type BackendSetting = 'auto' | 'wasm' | 'webgpu';
+export type { BackendSetting };
 export type OutputRate = 'model' | 'original';
+/** WebAssembly threads: 'auto' lets the separate worker choose (wasmThreads() in features/model/backend.ts). */
+export type ThreadsSetting = 'auto' | number;
 
 export interface SettingsState {
   backend: BackendSetting;
   outputRate: OutputRate;
+  threads: ThreadsSetting;
   limits: Limits;
   setBackend(b: BackendSetting): void;
   setOutputRate(r: OutputRate): void;
+  setThreads(t: ThreadsSetting): void;
 }
 
 export const useSettings = create<SettingsState>()(
@@ -18,15 +23,17 @@ export const useSettings = create<SettingsState>()(
     (set) => ({
       backend: 'auto',
       outputRate: 'original',
+      threads: 'auto',
       limits: DEFAULT_LIMITS,
       setBackend: (backend) => set({ backend }),
       setOutputRate: (outputRate) => set({ outputRate }),
+      setThreads: (threads) => set({ threads }),
     }),
     {
       name: 'voxsplit-settings',
       version: 1,
       // Limits are code, not a preference: never restored from storage.
-      partialize: (s) => ({ backend: s.backend, outputRate: s.outputRate }),
+      partialize: (s) => ({ backend: s.backend, outputRate: s.outputRate, threads: s.threads }),
     },
   ),
 );

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { chooseBackend, describeAdapter, MAX_WASM_THREADS, wasmThreads, webgpuRunGuard, type AdapterLike, type BackendEnv } from './backend';
+import { chooseBackend, describeAdapter, MAX_WASM_THREADS, threadChoices, wasmThreads, webgpuRunGuard, type AdapterLike, type BackendEnv } from './backend';
 
 const swiftshader: AdapterLike = { info: { vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallbackAdapter: true } };
 const realGpu: AdapterLike = { info: { vendor: 'nvidia', architecture: 'ampere', description: 'NVIDIA RTX', isFallbackAdapter: false } };
@@ -16,6 +16,17 @@ function env(adapter: AdapterLike | null | 'none' | 'throws' | 'hangs', isolated
     },
   };
 }
+
+describe('threadChoices', () => {
+  it('offers only 1 thread without cross-origin isolation', () => {
+    expect(threadChoices(env('none', false, 8))).toEqual({ auto: 1, max: 1 });
+  });
+  it('offers every core up to the cap, with one less by default', () => {
+    expect(threadChoices(env('none', true, 2))).toEqual({ auto: 1, max: 2 });
+    expect(threadChoices(env('none', true, 4))).toEqual({ auto: 3, max: 4 });
+    expect(threadChoices(env('none', true, 64))).toEqual({ auto: MAX_WASM_THREADS, max: MAX_WASM_THREADS });
+  });
+});
 
 describe('wasmThreads', () => {
   it('uses 1 thread without cross-origin isolation', () => {

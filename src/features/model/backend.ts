@@ -77,6 +77,12 @@ export function wasmThreads(env: BackendEnv, requested?: number): number {
   return Math.max(1, Math.min(cores - 1, MAX_WASM_THREADS));
 }
 
+/** What the thread setting can offer here: the automatic count, and the most a user may ask for
+ * (1 when not cross-origin isolated: without SharedArrayBuffer ORT runs single-threaded). */
+export function threadChoices(env: BackendEnv = currentEnv()): { auto: number; max: number } {
+  return { auto: wasmThreads(env), max: wasmThreads(env, MAX_WASM_THREADS) };
+}
+
 export function isFallbackAdapter(a: AdapterLike): boolean {
   return (a.info?.isFallbackAdapter ?? a.isFallbackAdapter) === true;
 }
