@@ -1,12 +1,11 @@
-import { threadChoices } from '../features/model/backend';
+import { requestedThreads, threadChoices } from '../features/model/backend';
 import { useSettings, type BackendSetting, type OutputRate } from '../store/settings';
 import { formatBytes, formatDuration } from '../lib/limits';
 
 export function SettingsPanel({ disabled }: { disabled: boolean }) {
   const { backend, outputRate, threads, limits, setBackend, setOutputRate, setThreads } = useSettings();
   const choices = threadChoices();
-  // A stored count above what this machine offers (another device, isolation lost) falls back to automatic.
-  const threadValue = threads === 'auto' || threads > choices.max ? 'auto' : String(threads);
+  const threadValue = String(requestedThreads(threads) ?? 'auto');
   return (
     <details className="settings">
       <summary>Settings</summary>

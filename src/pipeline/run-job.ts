@@ -4,6 +4,7 @@
  * the store and makes cancel instant (by terminating the workers).
  */
 import { createDecodeClient, type DecodeClient } from '../features/decode/client';
+import { requestedThreads } from '../features/model/backend';
 import { createSeparateClient, type SeparateClient } from '../features/separate/client';
 import { abortable } from '../lib/abortable';
 import { toVoxError, VoxError } from '../lib/errors';
@@ -64,10 +65,11 @@ function end(controller: AbortController): void {
   if (active === controller) active = undefined;
 }
 
-/** The separator's backend and thread count as the user set them ('auto' threads: the worker decides). */
+/** The separator's backend and thread count as the user set them (no count: the worker decides). */
 function modelLoadOptions(): { backend: BackendSetting; threads?: number } {
   const { backend, threads } = useSettings.getState();
-  return threads === 'auto' ? { backend } : { backend, threads };
+  const n = requestedThreads(threads);
+  return n === undefined ? { backend } : { backend, threads: n };
 }
 
 /** Called when a file is dropped or picked. */

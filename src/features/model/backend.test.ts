@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { chooseBackend, describeAdapter, MAX_WASM_THREADS, threadChoices, wasmThreads, webgpuRunGuard, type AdapterLike, type BackendEnv } from './backend';
+import { chooseBackend, describeAdapter, MAX_WASM_THREADS, requestedThreads, threadChoices, wasmThreads, webgpuRunGuard, type AdapterLike, type BackendEnv } from './backend';
 
 const swiftshader: AdapterLike = { info: { vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallbackAdapter: true } };
 const realGpu: AdapterLike = { info: { vendor: 'nvidia', architecture: 'ampere', description: 'NVIDIA RTX', isFallbackAdapter: false } };
@@ -25,6 +25,16 @@ describe('threadChoices', () => {
     expect(threadChoices(env('none', true, 2))).toEqual({ auto: 1, max: 2 });
     expect(threadChoices(env('none', true, 4))).toEqual({ auto: 3, max: 4 });
     expect(threadChoices(env('none', true, 64))).toEqual({ auto: MAX_WASM_THREADS, max: MAX_WASM_THREADS });
+  });
+});
+
+describe('requestedThreads', () => {
+  it('passes a count the machine can give, and treats automatic or an impossible count as automatic', () => {
+    expect(requestedThreads(2, env('none', true, 2))).toBe(2);
+    expect(requestedThreads('auto', env('none', true, 2))).toBeUndefined();
+    expect(requestedThreads(4, env('none', true, 2))).toBeUndefined();
+    expect(requestedThreads(2, env('none', false, 8))).toBeUndefined();
+    expect(requestedThreads(0, env('none', true, 2))).toBeUndefined();
   });
 });
 

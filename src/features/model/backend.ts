@@ -83,6 +83,12 @@ export function threadChoices(env: BackendEnv = currentEnv()): { auto: number; m
   return { auto: wasmThreads(env), max: wasmThreads(env, MAX_WASM_THREADS) };
 }
 
+/** The thread count a setting asks for, or undefined for automatic. A stored count this machine cannot give
+ * (another device's setting, isolation lost) counts as automatic, so what the panel shows is what runs. */
+export function requestedThreads(setting: 'auto' | number, env: BackendEnv = currentEnv()): number | undefined {
+  return setting === 'auto' || setting < 1 || setting > threadChoices(env).max ? undefined : Math.floor(setting);
+}
+
 export function isFallbackAdapter(a: AdapterLike): boolean {
   return (a.info?.isFallbackAdapter ?? a.isFallbackAdapter) === true;
 }
