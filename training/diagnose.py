@@ -14,6 +14,9 @@
     /usr/bin/python3 -m training.diagnose pitch CKPT [--items 48]
         val SI-SNRi per pitch distance of the two voices (median F0 of each reference, training/pitch.py):
         does the model separate only voices of different pitch?
+    /usr/bin/python3 -m training.diagnose sources CKPT [--items 48] [--data ../shared/data]
+        val SI-SNRi of two-speaker mixtures drawn within one corpus at a time (LibriSpeech, Common Voice, ...):
+        which recordings and languages does the model separate worst?
     /usr/bin/python3 -m training.diagnose noise-floor [--split train]
         each cached utterance's noise floor (10th-percentile 25 ms frame energy relative to the 90th): are the
         references too noisy to separate?
@@ -27,7 +30,7 @@ import numpy as np
 import torch
 
 from . import checkpoint as ck
-from .cache import Cache
+from .cache import Cache, read_manifest
 from .export import load_model
 from .losses import TrainingLoss, batch_sisnri, np_sisnr, pit2, separation_loss, sisnri_2spk
 from .mix import Mixer
@@ -93,6 +96,42 @@ def pitch(a):
         m = (dist >= lo) & (dist < hi)
         fig = f"{imp[m].mean():6.2f} dB" if m.any() else "     -"
         print(f"  voices {lo:>2}-{hi:<3} semitones apart: {m.sum():3d} items, SI-SNRi {fig}")
+
+
+def speech_sources(data_dir, split="val"):
+    """Corpus name per speaker number of the cache's split, numbered as training/cache.py numbers them (first
+    appearance among the split's speech rows of the data manifest)."""
+    spk = {}
+    for r in read_manifest(data_dir):
+        if r["split"] == split and r["path"].startswith("speech/"):
+            spk.setdefault(r["speaker"], r["source"] or "?")
+    return list(spk.values())
+
+
+def sources(a):
+    model, meta = load_model(a.ckpt)
+    vc = Cache(CACHE, "val")
+    corpus = np.array(speech_sources(a.data))
+    spk = vc.speech_idx[:, 2]
+    if spk.max() >= len(corpus):
+        raise SystemExit("error: the cache's val speakers do not match the data manifest (rebuild: python3 -m training.cache)")
+    utt_corpus = corpus[spk]
+    print(f"{a.ckpt} (step {meta['step']}): clean two-speaker val mixtures, both voices from one corpus")
+    for name in sorted(set(utt_corpus)):
+        pool = np.flatnonzero(utt_corpus == name)
+        if len(np.unique(spk[pool])) < 2:
+            print(f"  {name:<16} fewer than 2 val speakers: skipped")
+            continue
+        mx = Mixer(vc, seed=20240611, seconds=4.0, p_speed=0, p_clip=0)  # as ValSet, restricted to this corpus
+        mx.pool = pool
+        lst = mx.fixed_list(20240611, a.items, single=False, bg=False, reverb=False, band=None)
+        mix = np.stack([m for m, _ in lst])
+        ref = np.stack([r for _, r in lst])
+        with torch.no_grad():
+            est = model(torch.from_numpy(mix)).numpy()
+        imp = np.array([sisnri_2spk(est[j], ref[j, :2], mix[j])[0] for j in range(len(mix))])
+        print(f"  {name:<16} {len(np.unique(spk[pool])):4d} speakers, {len(pool):4d} utterances: "
+              f"SI-SNRi {imp.mean():5.2f} dB (median {np.median(imp):5.2f}) over {len(imp)} items")
 
 
 def masks(a):
@@ -232,6 +271,10 @@ def main(argv=None):
     p = sub.add_parser("pitch")
     p.add_argument("ckpt")
     p.add_argument("--items", type=int, default=48)
+    p = sub.add_parser("sources")
+    p.add_argument("ckpt")
+    p.add_argument("--items", type=int, default=48)
+    p.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data"))
     p = sub.add_parser("masks")
     p.add_argument("ckpt")
     p.add_argument("--items", type=int, default=48)
@@ -255,7 +298,7 @@ def main(argv=None):
     p.add_argument("--split", default="train", choices=("train", "val"))
     a = ap.parse_args(argv)
     {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run,
-     "noise-floor": noise_floor, "pitch": pitch}[a.cmd](a)
+     "noise-floor": noise_floor, "pitch": pitch, "sources": sources}[a.cmd](a)
 
 
 if __name__ == "__main__":
