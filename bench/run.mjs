@@ -53,7 +53,8 @@ const appOnlyMinutes = (value('app-minutes') ? value('app-minutes').split(',').m
 const appKinds = (value('app-kinds') ?? 'audio,video').split(',');
 const appThreads = (value('app-threads') ?? 'auto').split(',').map((t) => (t === 'auto' ? 'auto' : String(Number(t))));
 // The app runs the targets and growth figures use: the default setting (older results have no threadsSetting).
-const isDefaultThreads = (p) => (p.threadsSetting ?? 'auto') === 'auto';
+const threadsOf = (p) => p.threadsSetting ?? 'auto';
+const isDefaultThreads = (p) => threadsOf(p) === 'auto';
 const only = new Set((value('only') ?? 'native,web,webgpu,app').split(','));
 const repeatOverride = value('repeat') ? Number(value('repeat')) : undefined;
 const repeatsFor = (minutes) => repeatOverride ?? (minutes <= 1 ? 3 : 1);
@@ -546,10 +547,10 @@ function printTable() {
   if (results.app) {
     const a = results.app;
     line('APP (real UI, default settings)', cols, 'peak PSS growth MiB');
-    const settings = [...new Set(a.pipeline.map((p) => p.threadsSetting ?? 'auto'))].sort((x, y) => (x === 'auto' ? -1 : y === 'auto' ? 1 : Number(x) - Number(y)));
+    const settings = [...new Set(a.pipeline.map(threadsOf))].sort((x, y) => (x === 'auto' ? -1 : y === 'auto' ? 1 : Number(x) - Number(y)));
     for (const setting of settings) {
       for (const kind of ['audio', 'video']) {
-        const rows = minutesList.map((mm) => a.pipeline.find((p) => (p.threadsSetting ?? 'auto') === setting && p.kind === kind && p.minutes === mm));
+        const rows = minutesList.map((mm) => a.pipeline.find((p) => threadsOf(p) === setting && p.kind === kind && p.minutes === mm));
         if (!rows.some(Boolean)) continue;
         const label = setting === 'auto' ? `whole pipeline RTF, ${kind}` : `  … ${kind}, ${setting} WASM thread${setting === '1' ? '' : 's'} (setting)`;
         line(label, rows.map((p) => (p?.ok ? fmt(p.rtf, 3) : p ? 'failed' : '')), rows.map((p) => (p?.ok ? fmt(p.processMemory?.growthPssMiB, 0) : '')).join(' / '));
