@@ -1,6 +1,10 @@
 """Evaluate any ONNX model obeying the VoxSplit contract on fixed, seeded val lists.
 
     training/eval MODEL.onnx [--items 40] [--seconds 4] [--cache training/cache] [--data ../shared/data] [--json OUT]
+                  [--seed 777]
+
+Ship decisions use the default lists (seed 777); --seed N draws other lists from the same val split, to check that a
+choice made on the fixed lists (e.g. an inference-time setting) holds on items it was not chosen on.
 
 All lists are built only from the `val` split (val speakers, val backgrounds, val RIRs) of the
 cache (built from ../shared/data on first use). ONNX inference runs in onnxruntime-node
@@ -161,8 +165,8 @@ def model_stft(path):
     return 256, 128
 
 
-def evaluate(model, cache_dir, n, seconds, with_oracle=True):
-    L = lists(cache_dir, n, seconds)
+def evaluate(model, cache_dir, n, seconds, with_oracle=True, seed=777):
+    L = lists(cache_dir, n, seconds, seed)
     res = {}
     for cond in ("clean", "bg", "reverb", "tel300", "tel50", "mp3", "opus"):
         items = L[cond]
@@ -239,6 +243,7 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--json", default=None)
     ap.add_argument("--no-oracle", action="store_true")
+    ap.add_argument("--seed", type=int, default=777, help="seed of the val lists (default: the fixed ship lists)")
     a = ap.parse_args(argv)
     t0 = time.time()
     try:
@@ -256,7 +261,8 @@ def main(argv=None):
             raise DataError(f"cache sample rate {meta.get('sampleRate')} (expected {SR})")
         if a.items < 1:
             raise DataError("--items must be >= 1")
-        res = evaluate(a.model, a.cache, a.items, a.seconds, not a.no_oracle)
+        res = evaluate(a.model, a.cache, a.items, a.seconds, not a.no_oracle, a.seed)
+        res["seed"] = a.seed
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -1,7 +1,10 @@
 """Export a checkpoint to ONNX (opset 17, input `mixture` [1,T], output `sources` [1,3,T], T dynamic).
 
     /usr/bin/python3 -m training.export [--ckpt training/checkpoints/latest.pt | --random]
-        [--out training/runs/export/voxsplit-dp-small-fp32.onnx] [--parity-dir DIR]
+        [--out training/runs/export/voxsplit-dp-small-fp32.onnx] [--parity-dir DIR] [--leak-gate DB]
+
+--leak-gate DB adds the inference-only LeakGate (training/model.py): a speaker output whose ~1 s level is DB below
+the other's is faded into it. The threshold is recorded in the graph metadata (voxsplit_leak_gate_db).
 
 With --parity-dir it also writes PyTorch reference outputs for several lengths (raw float32
 files + cases.json) for training/js/parity.mjs.
@@ -17,7 +20,7 @@ import onnx
 import torch
 
 from . import checkpoint as ck
-from .model import Separator, make_config
+from .model import LeakGate, Separator, make_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 17
@@ -68,6 +71,9 @@ def export_onnx(model, out):
     del m.metadata_props[:]
     p = m.metadata_props.add()
     p.key, p.value = "voxsplit_config", cfg
+    if model.leak_gate is not None:
+        p = m.metadata_props.add()
+        p.key, p.value = "voxsplit_leak_gate_db", repr(model.leak_gate.threshold_db)
     m.producer_name = "voxsplit-training"
     m.producer_version = "1"
     onnx.save(m, out)
@@ -97,13 +103,25 @@ def main(argv=None):
     ap.add_argument("--config", nargs="*", default=[], help="model config (with --random)")
     ap.add_argument("--out", default=os.path.join(HERE, "runs", "export", "voxsplit-dp-small-fp32.onnx"))
     ap.add_argument("--parity-dir", default=None)
+    ap.add_argument("--leak-gate", type=float, default=None, metavar="DB",
+                    help="fade a speaker output whose ~1 s level is DB (negative) below the other's")
     a = ap.parse_args(argv)
+    if a.leak_gate is not None and not -60.0 <= a.leak_gate < 0.0:
+        print(f"error: --leak-gate {a.leak_gate}: expected a level in dB below the other speaker, -60 <= DB < 0",
+              file=sys.stderr)
+        return 2
     try:
         cfg = dict(kv.split("=", 1) for kv in a.config)
         model, meta = load_model(None if a.random else a.ckpt, config=cfg or None)
     except (ck.CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
+    if a.leak_gate is not None:
+        if not (model.stft and model.config["mask"] == "softmax"):
+            print("error: --leak-gate needs an STFT model with softmax masks", file=sys.stderr)
+            return 3
+        model.leak_gate = LeakGate(a.leak_gate)
+        meta["leak_gate_db"] = a.leak_gate
     export_onnx(model, a.out)
     with open(a.out + ".json", "w") as f:
         json.dump({"config": model.config, **meta}, f, indent=1)

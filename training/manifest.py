@@ -60,6 +60,7 @@ def build_manifest(model_path, meta=None, val_si_snri=None, n_src=3):
             "modelCard": "training/MODEL_CARD.md",
             "valSiSnriCleanDb": None if val_si_snri is None else round(float(val_si_snri), 2),
             "config": meta.get("config"),
+            "leakGateDb": meta.get("leak_gate_db"),
             "quantization": "int8 per-channel symmetric weights (DequantizeLinear), activations float32",
         },
     }

@@ -207,6 +207,29 @@ class InterLayer(nn.Module):
         return x + self.ffn(self.ln2(x))
 
 
+class LeakGate(nn.Module):
+    """Inference-only: fades a speaker output whose ~1 s energy sits far below the other speaker's, and gives its
+    mask to the louder speaker. Why: with one voice the model leaks −14…−18 dB of it into the unused speaker output
+    (target ≤ −20 dB); where both talk the two stay within a few dB, so the gate does not touch them. The masks still
+    sum to one, so the outputs still sum to the input. No weights: any trained checkpoint can be exported with it.
+
+    threshold_db: level of the quieter speaker relative to the louder where its gate is 0.5; knee_db: the sigmoid's
+    width; frames: the energy window (125 frames of 8 ms ≈ 1 s)."""
+
+    def __init__(self, threshold_db=-15.0, knee_db=2.0, frames=125):
+        super().__init__()
+        self.threshold_db, self.knee_db, self.frames = float(threshold_db), float(knee_db), int(frames) | 1
+
+    def forward(self, m, mag2):  # m [B, S, N, F] masks (speakers first), mag2 [B, N, F] mixture power
+        e = ((m[:, :2] * m[:, :2]) * mag2.unsqueeze(1)).sum(2)  # [B, 2, F] speaker output power per frame
+        e = F.avg_pool1d(e, self.frames, stride=1, padding=self.frames // 2, count_include_pad=False)
+        rel = 10.0 * torch.log10((e[:, 0:1] + 1e-8) / (e[:, 1:2] + 1e-8))  # speaker A relative to B [B, 1, F]
+        ga = torch.sigmoid((rel - self.threshold_db) / self.knee_db).unsqueeze(2)  # [B, 1, 1, F]; ~1 unless far below
+        gb = torch.sigmoid((-rel - self.threshold_db) / self.knee_db).unsqueeze(2)
+        a, b = m[:, 0:1], m[:, 1:2]
+        return torch.cat([ga * a + (1.0 - gb) * b, gb * b + (1.0 - ga) * a, m[:, 2:]], 1)
+
+
 class Separator(nn.Module):
     def __init__(self, config=None):
         super().__init__()
@@ -234,6 +257,7 @@ class Separator(nn.Module):
         self.inter = nn.ModuleList([InterLayer(d, c["n_heads"], c["ffn_dim"], c["inter_radius"]) for _ in range(c["n_blocks"])])
         self.out_norm = nn.LayerNorm(d)
         self.mask = nn.Linear(d, self.S * N)
+        self.leak_gate = None  # a LeakGate at export (inference only, no weights); never while training
 
     def mask_activation(self, logits):
         """Mask head output [B, F, S*N] -> masks [B, F, S, N] (also used by the PSA loss and diagnose)."""
@@ -271,6 +295,10 @@ class Separator(nn.Module):
         z = z.reshape(B, nc * K, d)[:, :Fr]
         m = self.mask(self.out_norm(z))  # [B, F, S*N]
         m = self.mask_activation(m).permute(0, 2, 3, 1)  # [B, S, N, F]
+        if self.leak_gate is not None:
+            if not self.stft or self.config["mask"] != "softmax":
+                raise ValueError("the leak gate needs the STFT front end and softmax masks (masks that sum to one)")
+            m = self.leak_gate(m, spec[:, : self.nbins] ** 2 + spec[:, self.nbins:] ** 2)
         if self.stft and self.config["mask"] == "softmax":
             # The masks sum to one and the STFT reconstructs perfectly, so the last output is the input minus the
             # others: a third less synthesis, which was 23 % of the model's time (docs/performance.md).

@@ -124,6 +124,42 @@ node training/js/parity.mjs "$W/m-fp32.onnx" "$W/parity" | tail -1
 "$PY" -m training.export --ckpt "$W/f/latest.pt" --out "$W/f-fp32.onnx" --parity-dir "$W/parity-f" >/dev/null
 node training/js/parity.mjs "$W/f-fp32.onnx" "$W/parity-f" | tail -1 | sed 's/^/   n_fft 64, hop 16: /'
 
+step "leak gate: fades a far quieter speaker output into the louder, keeps the sum; export parity with it"
+"$PY" - "$W/a/latest.pt" <<'EOF' || die "leak gate is wrong"
+import sys, torch
+from training import checkpoint as ck
+from training.model import LeakGate, Separator, make_config
+g = LeakGate(-15.0, 2.0, frames=5)
+Fr, N = 40, 6
+mag2 = torch.ones(1, N, Fr)
+m = torch.zeros(1, 3, N, Fr)
+m[:, 0], m[:, 1], m[:, 2] = 0.6, 0.3, 0.1           # frames 0-19: the two speakers 6 dB apart: ~untouched (1 % moves)
+m[:, 0, :, 20:], m[:, 1, :, 20:] = 0.88, 0.02        # frames 20-39: B 33 dB below A: faded into A
+o = g(m, mag2)
+assert torch.allclose(o.sum(1), m.sum(1), atol=1e-6), "masks no longer sum as before"
+assert (o[:, :, :, :15] - m[:, :, :, :15]).abs().max() < 0.005, "a 6 dB difference was gated (more than 2 % of a mask moved)"
+assert o[0, 1, :, 25:].max() < 1e-4 and torch.allclose(o[0, 0, :, 25:], torch.tensor(0.9), atol=1e-4), o[0, :2, 0, 25:]
+assert torch.equal(o[:, 2], m[:, 2]), "the background mask changed"
+st = ck.load(sys.argv[1])
+net = Separator(make_config(**st["config"])).eval()
+net.load_state_dict(st["model"])
+x = torch.randn(1, 7001, generator=torch.Generator().manual_seed(3))
+with torch.no_grad():
+    plain = net(x)
+    net.leak_gate = LeakGate(-15.0)
+    y = net(x)
+d = float((y.sum(1) - x).abs().max())
+assert d < 1e-4, d
+assert set(net.state_dict()) == set(st["model"]), "the gate added state"
+print(f"   gate: 6 dB apart moved < 2 %, 33 dB apart faded; outputs sum to the input to {d:.1e}; "
+      f"changed the random model's speaker outputs by {float((y - plain)[:, :2].abs().max()):.1e}")
+EOF
+"$PY" -m training.export --ckpt "$W/a/latest.pt" --leak-gate -15 --out "$W/gate-fp32.onnx" --parity-dir "$W/parity-gate" >/dev/null
+"$PY" -c "import onnx; m = onnx.load('$W/gate-fp32.onnx'); assert {p.key: p.value for p in m.metadata_props}['voxsplit_leak_gate_db'] == '-15.0'" \
+  || die "leak gate threshold not in the graph metadata"
+node training/js/parity.mjs "$W/gate-fp32.onnx" "$W/parity-gate" | tail -1 | sed 's/^/   with the leak gate: /'
+expect_rc 2 "--leak-gate above 0 dB" "$PY" -m training.export --ckpt "$W/a/latest.pt" --leak-gate 3 --out "$W/gate-bad.onnx"
+
 step "quantize twice, compare bytes; manifest"
 mkdir -p "$W/pub"
 "$PY" -m training.quantize "$W/m-fp32.onnx" "$W/pub/q1.onnx" >/dev/null
