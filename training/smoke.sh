@@ -186,6 +186,12 @@ step "eval on the tiny generated set"
 training/eval "$W/pub/q1.onnx" --cache "$W/cache" --items 2 --seconds 1 --json "$W/eval.json" | tail -4
 "$PY" -c "import json; r=json.load(open('$W/eval.json')); assert all(k in r for k in ('clean','bg','reverb','tel300','tel50','mp3','opus','single','single_bg','oracle_psm','rtf'))" \
   || die "eval output incomplete"
+training/eval "$W/pub/q1.onnx" --cache "$W/cache" --items 2 --seconds 1 --no-oracle --seed 5 --json "$W/eval5.json" >/dev/null
+"$PY" -c "
+import json
+a, b = json.load(open('$W/eval.json')), json.load(open('$W/eval5.json'))
+assert a['seed'] == 777 and b['seed'] == 5, (a['seed'], b['seed'])
+assert a['clean']['si_snr_db'] != b['clean']['si_snr_db'], 'another --seed drew the same list'" || die "eval --seed"
 "$PY" -m training.compare "$W/eval.json" "$W/eval.json" > /dev/null || die "compare: a model is not as good as itself"
 "$PY" -c "import json; r=json.load(open('$W/eval.json')); r['opus']['si_snri_db'] -= 1; json.dump(r, open('$W/worse.json', 'w'))"
 set +e; "$PY" -m training.compare "$W/worse.json" "$W/eval.json" > "$W/compare.out"; rc=$?; set -e
