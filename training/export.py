@@ -20,7 +20,7 @@ import onnx
 import torch
 
 from . import checkpoint as ck
-from .model import LeakGate, Separator, make_config
+from .model import Separator, make_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 17
@@ -117,10 +117,11 @@ def main(argv=None):
         print(f"error: {e}", file=sys.stderr)
         return 3
     if a.leak_gate is not None:
-        if not (model.stft and model.config["mask"] == "softmax"):
-            print("error: --leak-gate needs an STFT model with softmax masks", file=sys.stderr)
+        try:
+            model.set_leak_gate(a.leak_gate)
+        except ValueError as e:
+            print(f"error: --leak-gate: {e}", file=sys.stderr)
             return 3
-        model.leak_gate = LeakGate(a.leak_gate)
         meta["leak_gate_db"] = a.leak_gate
     export_onnx(model, a.out)
     with open(a.out + ".json", "w") as f:

@@ -209,7 +209,7 @@ class InterLayer(nn.Module):
 
 class LeakGate(nn.Module):
     """Inference-only: fades a speaker output whose ~1 s energy sits far below the other speaker's, and gives its
-    mask to the louder speaker. Why: with one voice the model leaks −14…−18 dB of it into the unused speaker output
+    mask to the louder speaker. Why: with one voice the model leaks −13…−15 dB of it into the unused speaker output
     (target ≤ −20 dB); where both talk the two stay within a few dB, so the gate does not touch them. The masks still
     sum to one, so the outputs still sum to the input. No weights: any trained checkpoint can be exported with it.
 
@@ -257,7 +257,7 @@ class Separator(nn.Module):
         self.inter = nn.ModuleList([InterLayer(d, c["n_heads"], c["ffn_dim"], c["inter_radius"]) for _ in range(c["n_blocks"])])
         self.out_norm = nn.LayerNorm(d)
         self.mask = nn.Linear(d, self.S * N)
-        self.leak_gate = None  # a LeakGate at export (inference only, no weights); never while training
+        self.leak_gate = None  # a LeakGate at export (set_leak_gate; inference only, no weights); never while training
 
     def mask_activation(self, logits):
         """Mask head output [B, F, S*N] -> masks [B, F, S, N] (also used by the PSA loss and diagnose)."""
@@ -296,8 +296,6 @@ class Separator(nn.Module):
         m = self.mask(self.out_norm(z))  # [B, F, S*N]
         m = self.mask_activation(m).permute(0, 2, 3, 1)  # [B, S, N, F]
         if self.leak_gate is not None:
-            if not self.stft or self.config["mask"] != "softmax":
-                raise ValueError("the leak gate needs the STFT front end and softmax masks (masks that sum to one)")
             m = self.leak_gate(m, spec[:, : self.nbins] ** 2 + spec[:, self.nbins:] ** 2)
         if self.stft and self.config["mask"] == "softmax":
             # The masks sum to one and the STFT reconstructs perfectly, so the last output is the input minus the
@@ -314,6 +312,13 @@ class Separator(nn.Module):
                 out = self.decoder(y).reshape(B, S, -1)
             out = out[:, :, self.P:self.P + T]
         return out * rms.unsqueeze(1)
+
+    def set_leak_gate(self, threshold_db):
+        """Adds the inference-only LeakGate (None removes it). Refused (ValueError) unless the masks sum to one over
+        an STFT, which is what lets the gate move mask between speakers without changing the outputs' sum."""
+        if threshold_db is not None and not (self.stft and self.config["mask"] == "softmax"):
+            raise ValueError("the leak gate needs the STFT front end and softmax masks (masks that sum to one)")
+        self.leak_gate = None if threshold_db is None else LeakGate(threshold_db)
 
     def reconstruct(self, mixture):  # [B, T] -> [B, T]
         """The STFT front end's analysis then synthesis, no masks: the input again iff the kernels reconstruct

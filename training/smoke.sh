@@ -146,7 +146,7 @@ net.load_state_dict(st["model"])
 x = torch.randn(1, 7001, generator=torch.Generator().manual_seed(3))
 with torch.no_grad():
     plain = net(x)
-    net.leak_gate = LeakGate(-15.0)
+    net.set_leak_gate(-15.0)
     y = net(x)
 d = float((y.sum(1) - x).abs().max())
 assert d < 1e-4, d
@@ -158,6 +158,8 @@ EOF
 "$PY" -c "import onnx; m = onnx.load('$W/gate-fp32.onnx'); assert {p.key: p.value for p in m.metadata_props}['voxsplit_leak_gate_db'] == '-15.0'" \
   || die "leak gate threshold not in the graph metadata"
 node training/js/parity.mjs "$W/gate-fp32.onnx" "$W/parity-gate" | tail -1 | sed 's/^/   with the leak gate: /'
+expect_rc 3 "--leak-gate on a model with per-output sigmoid masks" "$PY" -m training.export --random --leak-gate -15 \
+  --config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=1 chunk=10 inter_radius=2 mask=sigmoid --out "$W/gate-sig.onnx"
 expect_rc 2 "--leak-gate above 0 dB" "$PY" -m training.export --ckpt "$W/a/latest.pt" --leak-gate 3 --out "$W/gate-bad.onnx"
 
 step "quantize twice, compare bytes; manifest"
