@@ -34,7 +34,12 @@ const median = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 const rows = [];
 for (const [K, N, what] of shapes) {
   const file = path.join(dir, `matmul-${K}x${N}.onnx`);
-  execFileSync('/usr/bin/python3', ['bench/lib/make-matmul.py', file, String(K), String(N)]);
+  try {
+    execFileSync('/usr/bin/python3', ['bench/lib/make-matmul.py', file, String(K), String(N)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    console.error(`error: could not write the test model with /usr/bin/python3 and python3-onnx (bash scripts/system-deps.sh test): ${String(e.stderr ?? e.message).trim().split('\n').pop()}`);
+    process.exit(1);
+  }
   const bytes = new Uint8Array(readFileSync(file));
   const x = new Float32Array(M * K);
   for (let j = 0; j < x.length; j++) x[j] = Math.sin(j * 0.37) * 0.5;
