@@ -17,6 +17,11 @@
     /usr/bin/python3 -m training.diagnose sources CKPT [--items 48] [--data ../shared/data]
         val SI-SNRi of two-speaker mixtures drawn within one corpus at a time (LibriSpeech, Common Voice, ...):
         which recordings and languages does the model separate worst?
+    /usr/bin/python3 -m training.diagnose leak-gate CKPT [--gates off,-15,-13.5,-12] [--items 48]
+        val SI-SNRi of the checkpoint exported with each leak-gate threshold (off: no gate)
+    /usr/bin/python3 -m training.diagnose phase-ensemble CKPT [--gate -13.5] [--items 48]
+        val SI-SNRi of a chunk-phase ensemble: the model run on the input delayed by 0, 1/2, 1/4-step parts of a
+        chunk, speaker order aligned to the first pass, outputs averaged
     /usr/bin/python3 -m training.diagnose noise-floor [--split train]
         each cached utterance's noise floor (10th-percentile 25 ms frame energy relative to the 90th): are the
         references too noisy to separate?
@@ -259,6 +264,38 @@ def noise_floor(a):
     print("utterance seconds percentiles 10/50/90: " + " / ".join(f"{np.percentile(dur, q):.1f}" for q in (10, 50, 90)))
 
 
+def leak_gate(a):
+    model, meta = load_model(a.ckpt)
+    v = ValSet(CACHE, a.items, 4.0)
+    for g in a.gates.split(","):
+        model.set_leak_gate(None if g == "off" else float(g))
+        print(f"{a.ckpt} (step {meta['step']}), gate {g}: val SI-SNRi {v.score(model, 'cpu'):.2f} dB", flush=True)
+
+
+def phase_ensemble(a):
+    model, meta = load_model(a.ckpt)
+    model.set_leak_gate(None if a.gate == "off" else float(a.gate))
+    v = ValSet(CACHE, a.items, 4.0)
+    step = model.K * model.H  # one chunk of frames, in samples
+
+    def delayed(x, d):
+        with torch.no_grad():
+            y = model(torch.from_numpy(np.concatenate([np.zeros(d, np.float32), x]))[None])[0].numpy()
+        return y[:, d:d + len(x)]
+
+    def aligned(first, y):
+        keep = np.dot(first[0], y[0]) + np.dot(first[1], y[1])
+        return y if keep >= np.dot(first[0], y[1]) + np.dot(first[1], y[0]) else y[[1, 0, 2]]
+
+    for delays in ([0], [0, step // 2], [0, step // 4, step // 2, 3 * step // 4]):
+        vals = []
+        for x, r in zip(v.mix, v.ref):
+            ys = [delayed(x, d) for d in delays]
+            vals.append(sisnri_2spk(np.mean([aligned(ys[0], y) for y in ys], 0), r[:2], x)[0])
+        print(f"{a.ckpt} (step {meta['step']}), gate {a.gate}, {len(delays)} pass(es), delays {delays}: "
+              f"val SI-SNRi {np.mean(vals):.2f} dB", flush=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -296,9 +333,18 @@ def main(argv=None):
     p.add_argument("overrides", nargs="*")
     p = sub.add_parser("noise-floor")
     p.add_argument("--split", default="train", choices=("train", "val"))
+    p = sub.add_parser("leak-gate")
+    p.add_argument("ckpt")
+    p.add_argument("--gates", default="off,-15,-13.5,-12")
+    p.add_argument("--items", type=int, default=48)
+    p = sub.add_parser("phase-ensemble")
+    p.add_argument("ckpt")
+    p.add_argument("--gate", default="-13.5")
+    p.add_argument("--items", type=int, default=48)
     a = ap.parse_args(argv)
     {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run,
-     "noise-floor": noise_floor, "pitch": pitch, "sources": sources}[a.cmd](a)
+     "noise-floor": noise_floor, "pitch": pitch, "sources": sources, "leak-gate": leak_gate,
+     "phase-ensemble": phase_ensemble}[a.cmd](a)
 
 
 if __name__ == "__main__":
