@@ -145,7 +145,7 @@ def masks(a):
     model, meta = load_model(a.ckpt)
     v = ValSet(CACHE, a.items, 4.0)
     cap = {}
-    hook = model.mask.register_forward_hook(lambda _m, _i, out: cap.__setitem__("logits", out))
+    hook = model.logits_out.register_forward_hook(lambda _m, _i, out: cap.__setitem__("logits", out))
     with torch.no_grad():
         est = model(torch.from_numpy(v.mix)).numpy()
     hook.remove()

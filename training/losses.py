@@ -157,7 +157,7 @@ class TrainingLoss:
             raise ValueError("psm=W adds the PSA loss to a time-domain speaker loss: not with speaker=psm")
         self.logits = None
         if self.psm or self.psm_weight > 0 or self.logit_l2 > 0:
-            model.mask.register_forward_hook(lambda _m, _i, out: setattr(self, "logits", out))
+            model.logits_out.register_forward_hook(lambda _m, _i, out: setattr(self, "logits", out))
 
     def __call__(self, est, ref, mix):
         loss = psm_loss(self.model, self.logits, ref, mix) if self.psm else separation_loss(est, ref, mix, **self.kw)

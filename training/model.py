@@ -43,6 +43,10 @@ DEFAULT_CONFIG = {
                          # sequence before each dual-path block; 0: none (runs 0-3)
     "intra_rnn": 0,      # >0: the intra-chunk FFN is a BiLSTM of this hidden size + Linear (DPTNet's
                          # "improved transformer"); 0: the plain ReLU FFN (runs 0-3)
+    "refine_ch": 0,      # >0: a time-frequency refiner (MaskRefiner, this many channels) after the mask head; 0: none
+                         # (runs 0-8). The mask head maps one 128-d vector per frame to 3 x 257 bins (rank <= 128 over
+                         # frequency), so it cannot follow one voice's harmonics bin by bin; the refiner sees the
+                         # mixture's log spectrum next to the logits and corrects them locally (run 9)
 }
 
 CONFIG_KEYS = tuple(DEFAULT_CONFIG.keys())
@@ -70,6 +74,8 @@ def make_config(**over):
         raise ValueError("conv_kernel must be odd (same-length padding)")
     if c["mask"] not in ("sigmoid", "softmax", "relu"):
         raise ValueError(f"mask must be sigmoid, softmax or relu, not {c['mask']!r}")
+    if c["refine_ch"] and not (c["frontend"] == "stft" and c["mask"] == "softmax"):
+        raise ValueError("refine_ch needs the STFT front end and softmax masks")
     if c["d_model"] % c["n_heads"]:
         raise ValueError("d_model must be divisible by n_heads")
     return c
@@ -207,6 +213,29 @@ class InterLayer(nn.Module):
         return x + self.ffn(self.ln2(x))
 
 
+class MaskRefiner(nn.Module):
+    """Residual correction of the mask logits from the mixture's (normalised) log spectrum, by 2-D convolutions over
+    (frequency, time). Dilations 1, 2, 4, 8 bins over frequency reach +-15 bins (+-470 Hz at 31 Hz bins: several
+    harmonics of any voice), +-4 frames over time. The last convolution starts at zero, so a model grown with a
+    refiner starts as exactly the function of the one it was copied from."""
+
+    DILATIONS = (2, 4, 8)
+
+    def __init__(self, n_src, ch):
+        super().__init__()
+        self.first = nn.Conv2d(1 + n_src, ch, 3, padding=1)
+        self.mid = nn.ModuleList([nn.Conv2d(ch, ch, 3, padding=(dl, 1), dilation=(dl, 1)) for dl in self.DILATIONS])
+        self.last = nn.Conv2d(ch, n_src, 1)
+        nn.init.zeros_(self.last.weight)
+        nn.init.zeros_(self.last.bias)
+
+    def forward(self, feat, logits):  # feat [B, N, F], logits [B, S, N, F] -> corrected logits [B, S, N, F]
+        h = F.relu(self.first(torch.cat([feat.unsqueeze(1), logits], 1)))
+        for conv in self.mid:
+            h = h + F.relu(conv(h))
+        return logits + self.last(h)
+
+
 class LeakGate(nn.Module):
     """Inference-only: fades a speaker output whose ~1 s energy sits far below the other speaker's, and gives its
     mask to the louder speaker. Why: with one voice the model leaks −13…−15 dB of it into the unused speaker output
@@ -257,6 +286,8 @@ class Separator(nn.Module):
         self.inter = nn.ModuleList([InterLayer(d, c["n_heads"], c["ffn_dim"], c["inter_radius"]) for _ in range(c["n_blocks"])])
         self.out_norm = nn.LayerNorm(d)
         self.mask = nn.Linear(d, self.S * N)
+        self.refine = MaskRefiner(self.S, c["refine_ch"]) if c["refine_ch"] else None
+        self.logits_out = nn.Identity()  # the final mask logits [B, F, S*N]: what the PSA loss hooks
         self.leak_gate = None  # a LeakGate at export (set_leak_gate; inference only, no weights); never while training
 
     def mask_activation(self, logits):
@@ -282,7 +313,8 @@ class Separator(nn.Module):
         else:
             e = F.relu(self.encoder(x))  # [B, N, F]
         Fr = e.shape[-1]
-        z = self.in_proj(self.in_norm(e.transpose(1, 2)))  # [B, F, d]
+        feat = self.in_norm(e.transpose(1, 2))  # [B, F, N]
+        z = self.in_proj(feat)  # [B, F, d]
         d = z.shape[-1]
         z = F.pad(z, (0, 0, 0, K))  # pad frames by one chunk, then keep whole chunks
         nc = (Fr + K) // K
@@ -294,6 +326,10 @@ class Separator(nn.Module):
             z = inter(z.transpose(1, 2).reshape(B * K, nc, d)).reshape(B, K, nc, d).transpose(1, 2)
         z = z.reshape(B, nc * K, d)[:, :Fr]
         m = self.mask(self.out_norm(z))  # [B, F, S*N]
+        if self.refine is not None:
+            r = self.refine(feat.transpose(1, 2), m.reshape(B, Fr, S, N).permute(0, 2, 3, 1))
+            m = r.permute(0, 3, 1, 2).reshape(B, Fr, S * N)
+        m = self.logits_out(m)
         m = self.mask_activation(m).permute(0, 2, 3, 1)  # [B, S, N, F]
         if self.leak_gate is not None:
             m = self.leak_gate(m, spec[:, : self.nbins] ** 2 + spec[:, self.nbins:] ** 2)

@@ -114,6 +114,40 @@ d = float((r - x).abs().max())  # the grown kernels still reconstruct perfectly
 assert y.shape == (2, 3, 5003) and d < 1e-4, d
 print(f"   analysis + synthesis gives the input back to {d:.1e}")
 EOF
+step "grow a mask refiner: starts as the same function, trains its own lr group (kept on resume), export parity"
+RCFG=(--config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=1 chunk=10 inter_radius=2 refine_ch=4)
+"$PY" "${TR[@]}" "${RCFG[@]}" --ckpt "$W/r/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow >/dev/null
+"$PY" - "$W/a/latest.pt" "$W/r/latest.pt" <<'EOF' || die "grown refiner is not the same function"
+import sys, torch
+from training import checkpoint as ck
+from training.model import Separator, make_config
+models = []
+for p in sys.argv[1:]:
+    st = ck.load(p)
+    m = Separator(make_config(**st["config"]))
+    m.load_state_dict(st["model"])
+    models.append(m.eval())
+assert models[1].refine is not None and models[0].refine is None
+x = torch.randn(2, 5003, generator=torch.Generator().manual_seed(3))
+with torch.no_grad():
+    d = float((models[0](x) - models[1](x)).abs().max())
+assert d < 1e-6, d
+print(f"   model + zero-started refiner = original to {d:.1e}")
+EOF
+"$PY" "${TR[@]}" "${RCFG[@]}" --ckpt "$W/r2/latest.pt" --max-steps 2 --init-from "$W/a/latest.pt" --grow --refine-lr-mult 7 \
+  --loss speaker=psm >/dev/null
+"$PY" "${TR[@]}" --ckpt "$W/r2/latest.pt" --max-steps 3 >/dev/null
+"$PY" - "$W/a/latest.pt" "$W/r2/latest.pt" <<'EOF' || die "refiner did not train in its own lr group"
+import sys, torch
+from training import checkpoint as ck
+a, r = (ck.load(p) for p in sys.argv[1:])
+groups = r["optim"]["param_groups"]
+assert [g["mult"] for g in groups] == [1.0, 7.0] and r["hparams"]["refine_lr_mult"] == 7.0 and r["step"] == 3, groups
+assert float(r["model"]["refine.last.weight"].abs().max()) > 0, "the refiner's last layer is still zero"
+EOF
+"$PY" -m training.export --ckpt "$W/r2/latest.pt" --out "$W/r-fp32.onnx" --parity-dir "$W/parity-r" >/dev/null
+node training/js/parity.mjs "$W/r-fp32.onnx" "$W/parity-r" | tail -1 | sed 's/^/   with a refiner: /'
+expect_rc 3 "a refiner on per-output sigmoid masks" "$PY" "${TR[@]}" "${RCFG[@]}" mask=sigmoid --ckpt "$W/r3/latest.pt" --max-steps 0
 expect_rc 3 "--grow without --init-from" "$PY" "${TR[@]}" --ckpt "$W/y/latest.pt" --max-steps 0 --grow
 expect_rc 3 "warm start from a checkpoint no weight of which fits" "$PY" "${TR[@]}" --ckpt "$W/x/latest.pt" --max-steps 0 \
   --config enc_kernel=64 d_model=48 n_heads=2 ffn_dim=40 chunk=10 inter_radius=3 n_blocks=1 --init-from "$W/a/latest.pt"

@@ -47,6 +47,16 @@ def lr_at(step, base, warmup):
     return base * w * 0.5 ** max(0.0, (step - 60000) / 40000)
 
 
+def param_groups(model, refine_mult):
+    """One Adam group, or two when the model has a mask refiner: the refiner's at `refine_mult` x the base lr
+    (the multiplier rides in the group, so a resumed optimizer keeps it)."""
+    ref = [p for n, p in model.named_parameters() if n.startswith("refine.")]
+    if not ref:
+        return [{"params": list(model.parameters()), "mult": 1.0}]
+    rest = [p for n, p in model.named_parameters() if not n.startswith("refine.")]
+    return [{"params": rest, "mult": 1.0}, {"params": ref, "mult": float(refine_mult)}]
+
+
 def parse_overrides(items):
     out = {}
     for it in items or []:
@@ -127,6 +137,9 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=None,
                     help="base learning rate (default 5e-4); on resume it replaces the stored one (e.g. halving on a plateau)")
     ap.add_argument("--warmup", type=int, default=1000)
+    ap.add_argument("--refine-lr-mult", type=float, default=None,
+                    help="the mask refiner's learning rate as a multiple of the base one (default 1; stored in the "
+                         "checkpoint): a refiner grown onto a trained model starts at zero and needs to move faster")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-steps", type=int, default=10 ** 9, help="stop at this global step")
     ap.add_argument("--max-minutes", type=float, default=1e9)
@@ -160,6 +173,10 @@ def main(argv=None):
         else:
             config = make_config(**parse_overrides(a.config))
             hp = {"batch": a.batch, "seconds": a.seconds, "lr": a.lr if a.lr is not None else 5e-4, "warmup": a.warmup, "seed": a.seed}
+        if a.refine_lr_mult is not None:
+            if a.refine_lr_mult <= 0:
+                raise ValueError("--refine-lr-mult must be > 0")
+            hp = dict(hp, refine_lr_mult=a.refine_lr_mult)
         if resume and a.lr is not None and a.lr != hp["lr"]:
             print(f"[train] base learning rate changed at step {int(state['step'])}: {hp['lr']} -> {a.lr}", flush=True)
             hp = dict(hp, lr=a.lr)
@@ -181,7 +198,7 @@ def main(argv=None):
     np.random.seed(hp["seed"])
     random.seed(hp["seed"])
     model = Separator(config).to(a.device)
-    opt = torch.optim.Adam(model.parameters(), lr=hp["lr"])
+    opt = torch.optim.Adam(param_groups(model, hp.get("refine_lr_mult", 1.0)), lr=hp["lr"])
     step, wall_s = 0, 0.0
     if resume:
         try:
@@ -211,7 +228,8 @@ def main(argv=None):
                         raise ck.CheckpointError(f"--grow: {e}") from e
                     if refined:
                         print(f"[train] grown over frequency: {', '.join(refined)} interpolated", flush=True)
-                    left = [k for k in fresh if not k.startswith(("intra.", "inter.", "stft_")) and k not in refined]
+                    left = [k for k in fresh if not k.startswith(("intra.", "inter.", "stft_", "refine."))
+                            and k not in refined]
                     if left:
                         raise ck.CheckpointError(f"--grow: only new blocks may be fresh, not {', '.join(left)}")
                     print(f"[train] grown: {len(zeroed)} residual outputs of the new layers zeroed", flush=True)
@@ -264,7 +282,7 @@ def main(argv=None):
         mix_t = torch.from_numpy(mix).to(a.device)
         ref_t = torch.from_numpy(ref).to(a.device)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, hp["lr"], hp["warmup"])
+            g["lr"] = lr_at(step, hp["lr"], hp["warmup"]) * g.get("mult", 1.0)
         est = model(mix_t)
         loss = loss_fn(est, ref_t, mix_t)
         if step == a.debug_nan_step:
