@@ -22,6 +22,9 @@
     /usr/bin/python3 -m training.diagnose phase-ensemble CKPT [--gate -13.5] [--items 48]
         val SI-SNRi of a chunk-phase ensemble: the model run on the input delayed by 0, 1/2, 1/4-step parts of a
         chunk, speaker order aligned to the first pass, outputs averaged
+    /usr/bin/python3 -m training.diagnose refiner CKPT [--items 48]
+        val SI-SNRi with and without the checkpoint's mask refiner, and how far it moves the mask logits:
+        is the refiner (run 9) doing anything yet?
     /usr/bin/python3 -m training.diagnose noise-floor [--split train]
         each cached utterance's noise floor (10th-percentile 25 ms frame energy relative to the 90th): are the
         references too noisy to separate?
@@ -296,6 +299,22 @@ def phase_ensemble(a):
               f"val SI-SNRi {np.mean(vals):.2f} dB", flush=True)
 
 
+def refiner(a):
+    model, meta = load_model(a.ckpt)
+    if model.refine is None:
+        raise SystemExit(f"error: {a.ckpt} has no mask refiner (config refine_ch=0)")
+    v = ValSet(CACHE, a.items, 4.0)
+    cap = {}
+    hook = model.refine.register_forward_hook(lambda _m, i, o: cap.update(moved=(o - i[1]).std(), logits=i[1].std()))
+    with_r = v.score(model, "cpu")
+    hook.remove()
+    ref, model.refine = model.refine, None
+    without = v.score(model, "cpu")
+    model.refine = ref
+    print(f"{a.ckpt} (step {meta['step']}): val SI-SNRi {with_r:.2f} dB with the refiner, {without:.2f} without; "
+          f"it moves the mask logits by {float(cap['moved']):.3f} (std; the logits' own std {float(cap['logits']):.3f})")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -337,6 +356,9 @@ def main(argv=None):
     p.add_argument("ckpt")
     p.add_argument("--gates", default="off,-15,-13.5,-12")
     p.add_argument("--items", type=int, default=48)
+    p = sub.add_parser("refiner")
+    p.add_argument("ckpt")
+    p.add_argument("--items", type=int, default=48)
     p = sub.add_parser("phase-ensemble")
     p.add_argument("ckpt")
     p.add_argument("--gate", default="-13.5")
@@ -344,7 +366,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run,
      "noise-floor": noise_floor, "pitch": pitch, "sources": sources, "leak-gate": leak_gate,
-     "phase-ensemble": phase_ensemble}[a.cmd](a)
+     "phase-ensemble": phase_ensemble, "refiner": refiner}[a.cmd](a)
 
 
 if __name__ == "__main__":

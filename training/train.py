@@ -205,6 +205,8 @@ def main(argv=None):
             ck.check_config(state, model.config, a.ckpt)
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["optim"])
+            for g in opt.param_groups[1:]:  # the refiner's group: --refine-lr-mult on resume replaces the stored one
+                g["mult"] = float(hp.get("refine_lr_mult", 1.0))
         except (ck.CheckpointError, RuntimeError, ValueError, KeyError) as e:
             print(f"error: checkpoint {a.ckpt} does not fit the model: {e}", file=sys.stderr)
             return 3
