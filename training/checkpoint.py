@@ -61,7 +61,7 @@ def save(path, *, config, model, optim, step, wall_s, sampler, hparams):
     obj = {
         "format": FORMAT,
         "config": dict(config),
-        "model": {k: v.detach().clone().float() for k, v in model.state_dict().items()},
+        "model": {k: v.detach().float().cpu().clone() for k, v in model.state_dict().items()},
         "optim": optim.state_dict(),
         "step": int(step),
         "wall_s": float(wall_s),

@@ -152,6 +152,35 @@ expect_rc 3 "--grow without --init-from" "$PY" "${TR[@]}" --ckpt "$W/y/latest.pt
 expect_rc 3 "warm start from a checkpoint no weight of which fits" "$PY" "${TR[@]}" --ckpt "$W/x/latest.pt" --max-steps 0 \
   --config enc_kernel=64 d_model=48 n_heads=2 ffn_dim=40 chunk=10 inter_radius=3 n_blocks=1 --init-from "$W/a/latest.pt"
 
+step "GPU session tooling, on CPU: pack (Opus through libopus) -> unpack -> resume with workers, a new batch, re-warm-up -> join"
+"$PY" -m training.pack pack --cache "$W/cache" --out "$W/pack" --workers 1 >/dev/null
+"$PY" -m training.pack check --cache "$W/cache" --pack "$W/pack" --workers 1 --min-snr 3 | grep -E "SNR|identical" | sed 's/^/   /'
+"$PY" - "$W/cache" <<'EOF' || die "mixing ahead in worker processes changes the batches"
+import sys, numpy as np
+from training.cache import Cache
+from training.mix import Mixer
+from training.train import BatchFeed
+m = Mixer(Cache(sys.argv[1], "train"), seed=3, seconds=1.0)
+feed = BatchFeed(m, 2, 2)
+for step in (5, 6, 7, 9):
+    got, want = feed.get(step), m.batch(step, 2)
+    assert all(np.array_equal(g, w) for g, w in zip(got, want)), step
+feed.close()
+print("   batches mixed in 2 worker processes = batches mixed in the training process")
+EOF
+cp "$W/a/latest.pt" "$W/gpu-start.pt"
+OUT="$W/gpu-out" WORK="$W/gpu-work" DEVICE=cpu BATCH=3 WORKERS=2 PY="$PY" CKPT="$W/gpu-start.pt" PACK="$W/pack" \
+  bash training/gpu_session.sh train 5 --max-steps 7 --rewarm 2 >/dev/null
+CKPT="$W/gpu-start.pt" LOG="$W/gpu-log.tsv" bash training/gpu_session.sh join "$W/gpu-out" | sed 's/^/   /'
+"$PY" -c "
+from training import checkpoint as ck
+s = ck.load('$W/gpu-start.pt')
+assert s['step'] == 7 and s['hparams']['batch'] == 3 and s['hparams']['rewarm'] == [4, 2], (s['step'], s['hparams'])
+rows = [r.split('\\t') for r in open('$W/gpu-log.tsv').read().splitlines()]
+assert rows and rows[-1][0] == '7', rows" || die "GPU session round trip is wrong"
+printf 'x' >> "$W/gpu-out/ckpt.part00"
+expect_rc 2 "join of a damaged checkpoint piece" env CKPT="$W/gpu-start.pt" LOG="$W/gpu-log.tsv" bash training/gpu_session.sh join "$W/gpu-out"
+
 step "export + parity (onnxruntime-node vs PyTorch)"
 "$PY" -m training.export --ckpt "$W/a/latest.pt" --out "$W/m-fp32.onnx" --parity-dir "$W/parity" >/dev/null
 node training/js/parity.mjs "$W/m-fp32.onnx" "$W/parity" | tail -1

@@ -10,8 +10,10 @@ Exit codes: 0 ok, 2 data error, 3 checkpoint/config mismatch, 4 NaN/inf loss (la
 checkpoint kept on disk).
 """
 import argparse
+import collections
 import json
 import math
+import multiprocessing
 import random
 import os
 import signal
@@ -42,8 +44,11 @@ def upgrade_log_header(path):
         os.replace(path + ".tmp", path)
 
 
-def lr_at(step, base, warmup):
+def lr_at(step, base, warmup, rewarm=None):
+    """rewarm = (from_step, steps): a second linear warm-up after a resume that changes the batch or the lr a lot."""
     w = min(1.0, (step + 1) / warmup)
+    if rewarm:
+        w *= min(1.0, max(0, step - rewarm[0] + 1) / rewarm[1])
     return base * w * 0.5 ** max(0.0, (step - 60000) / 40000)
 
 
@@ -55,6 +60,44 @@ def param_groups(model, refine_mult):
         return [{"params": list(model.parameters()), "mult": 1.0}]
     rest = [p for n, p in model.named_parameters() if not n.startswith("refine.")]
     return [{"params": rest, "mult": 1.0}, {"params": ref, "mult": float(refine_mult)}]
+
+
+_FEED_MIXER = None
+
+
+def _feed_batch(args):
+    step, size = args
+    return _FEED_MIXER.batch(step, size)
+
+
+class BatchFeed:
+    """Mixer batches for consecutive steps; with workers > 0 they are mixed ahead in forked processes (a GPU eats a
+    64-item batch faster than one core mixes it). Each batch is a pure function of (seed, step), so the stream is the
+    same with or without workers."""
+
+    def __init__(self, mixer, size, workers, ahead=None):
+        global _FEED_MIXER
+        self.mixer, self.size, self.pool = mixer, size, None
+        if workers > 0:
+            _FEED_MIXER = mixer
+            self.pool = multiprocessing.get_context("fork").Pool(workers)
+            self.ahead = ahead or 2 * workers
+            self.queue = collections.deque()
+
+    def get(self, step):
+        if self.pool is None:
+            return self.mixer.batch(step, self.size)
+        if self.queue and self.queue[0][0] != step:
+            self.queue.clear()
+        nxt = self.queue[-1][0] + 1 if self.queue else step
+        while len(self.queue) < self.ahead:
+            self.queue.append((nxt, self.pool.apply_async(_feed_batch, ((nxt, self.size),))))
+            nxt += 1
+        return self.queue.popleft()[1].get()
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.terminate()
 
 
 def parse_overrides(items):
@@ -132,7 +175,10 @@ def main(argv=None):
                     help="with --init-from into a model with more blocks or a longer STFT window: copy every weight "
                          "that fits, the mask head too, make the new layers identities (the grown model starts as the "
                          "same function) and interpolate the per-bin weights over frequency (close to the same function)")
-    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=None,
+                    help="items per step (default 4); on resume it replaces the stored one (a GPU session: 64)")
+    ap.add_argument("--rewarm", type=int, default=0,
+                    help="on resume: warm the lr up again over this many steps (with a new --batch or a much higher --lr)")
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--lr", type=float, default=None,
                     help="base learning rate (default 5e-4); on resume it replaces the stored one (e.g. halving on a plateau)")
@@ -149,6 +195,8 @@ def main(argv=None):
     ap.add_argument("--val-items", type=int, default=48)
     ap.add_argument("--debug-nan-step", type=int, default=-1, help=argparse.SUPPRESS)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="processes mixing batches ahead (for a GPU; 0: mix in the training process, as on this CPU)")
     a = ap.parse_args(argv)
     if a.grow and not a.init_from:
         print("error: --grow needs --init-from (the checkpoint to grow from)", file=sys.stderr)
@@ -172,7 +220,14 @@ def main(argv=None):
             hp = state["hparams"]
         else:
             config = make_config(**parse_overrides(a.config))
-            hp = {"batch": a.batch, "seconds": a.seconds, "lr": a.lr if a.lr is not None else 5e-4, "warmup": a.warmup, "seed": a.seed}
+            hp = {"batch": a.batch or 4, "seconds": a.seconds, "lr": a.lr if a.lr is not None else 5e-4, "warmup": a.warmup, "seed": a.seed}
+        if resume and a.batch is not None and a.batch != hp["batch"]:
+            print(f"[train] batch changed at step {int(state['step'])}: {hp['batch']} -> {a.batch}", flush=True)
+            hp = dict(hp, batch=a.batch)
+        if a.rewarm > 0:
+            if not resume:
+                raise ValueError("--rewarm applies on resume (a fresh start warms up with --warmup)")
+            hp = dict(hp, rewarm=[int(state["step"]), a.rewarm])
         if a.refine_lr_mult is not None:
             if a.refine_lr_mult <= 0:
                 raise ValueError("--refine-lr-mult must be > 0")
@@ -241,6 +296,11 @@ def main(argv=None):
             print(f"[train] warm start from {a.init_from}: {len(took)} tensors copied, fresh: {', '.join(fresh)}", flush=True)
         print(f"[train] fresh start: {json.dumps(config)} params={count_params(model)}", flush=True)
     mixer = Mixer(train_cache, seed=hp["seed"], seconds=hp["seconds"], **hp.get("mix", {}))
+    feed = BatchFeed(mixer, hp["batch"], a.workers)
+    if a.device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
 
     if not os.path.exists(log_path):
         os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
@@ -265,7 +325,7 @@ def main(argv=None):
     def log(loss, v, tr):
         with open(log_path, "a") as f:
             f.write(f"{step}\t{'' if loss is None else f'{loss:.4f}'}\t{'' if v is None else f'{v:.3f}'}\t"
-                    f"{lr_at(step, hp['lr'], hp['warmup']):.3g}\t{wall_s / 3600:.4f}\t{time.strftime('%Y-%m-%dT%H:%M:%S')}\t"
+                    f"{lr_at(step, hp['lr'], hp['warmup'], hp.get('rewarm')):.3g}\t{wall_s / 3600:.4f}\t{time.strftime('%Y-%m-%dT%H:%M:%S')}\t"
                     f"{'' if tr is None else f'{tr:.3f}'}\n")
 
     try:
@@ -280,11 +340,11 @@ def main(argv=None):
     model.train()
     while step < a.max_steps and not stop["flag"] and (time.time() - t_start) < a.max_minutes * 60:
         t0 = time.time()
-        mix, ref = mixer.batch(step, hp["batch"])
+        mix, ref = feed.get(step)
         mix_t = torch.from_numpy(mix).to(a.device)
         ref_t = torch.from_numpy(ref).to(a.device)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, hp["lr"], hp["warmup"]) * g.get("mult", 1.0)
+            g["lr"] = lr_at(step, hp["lr"], hp["warmup"], hp.get("rewarm")) * g.get("mult", 1.0)
         est = model(mix_t)
         loss = loss_fn(est, ref_t, mix_t)
         if step == a.debug_nan_step:
@@ -319,12 +379,15 @@ def main(argv=None):
             log(ml, v, tr)
             print(f"[train] step {step} loss {ml:.3f} train SI-SNRi {'-' if tr is None else f'{tr:.2f}'} dB "
                   f"d={mixer.difficulty(step):.2f} {(time.time() - t_log) / max(1, len(losses)):.3f}s/step "
-                  f"lr {lr_at(step, hp['lr'], hp['warmup']):.2e}", flush=True)
+                  f"lr {lr_at(step, hp['lr'], hp['warmup'], hp.get('rewarm')):.2e}", flush=True)
             losses, train_imp = [], []
             t_log = time.time()
         if time.time() - last_save > a.save_minutes * 60:
             save()
             last_save = time.time()
+    feed.close()
+    if losses:  # the steps since the last log row: a short run (a device call) still leaves its figures
+        log(float(np.mean(losses)), None, float(np.mean(train_imp)) if train_imp else None)
     save()
     print(f"[train] saved {a.ckpt} at step {step} ({wall_s / 3600:.2f} h of training)", flush=True)
     return 0
