@@ -5,7 +5,7 @@
 set -euo pipefail
 case "${1:-test}" in
   app) pkgs=() ;;
-  test) pkgs=(chromium ffmpeg sox libsox-fmt-all espeak-ng python3-torch python3-onnx python3-numpy python3-scipy python3-soundfile) ;;
+  test) pkgs=(chromium ffmpeg sox libsox-fmt-all espeak-ng python3-torch python3-onnx python3-numpy python3-scipy python3-soundfile libopus0) ;;
   *) echo "usage: $0 app|test" >&2; exit 2 ;;
 esac
 missing=()

@@ -2,7 +2,7 @@
 # Installs what training/ needs (Debian 12, apt only). Idempotent: skips packages already installed.
 #   sudo training/setup.sh      (node + onnxruntime-node come from the project's node_modules)
 set -euo pipefail
-PKGS=(python3-torch python3-onnx python3-numpy python3-scipy python3-soundfile espeak-ng ffmpeg sox)
+PKGS=(python3-torch python3-onnx python3-numpy python3-scipy python3-soundfile espeak-ng ffmpeg sox libopus0)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
