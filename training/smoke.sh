@@ -21,6 +21,27 @@ expect_rc() {  # expect_rc RC what cmd...
   echo "   ok ($what -> exit $rc: $(grep -m1 error "$W/out.txt" | cut -c1-150))"
 }
 
+same_function() {  # same_function SMALL.pt GROWN.pt 'assertion on small, big' WHAT: a grown model starts as the same function
+  "$PY" - "$@" <<'EOF' || die "$4 is not the same function as the model it grew from"
+import sys, torch
+from training import checkpoint as ck
+from training.model import Separator, make_config
+models = []
+for p in sys.argv[1:3]:
+    st = ck.load(p)
+    m = Separator(make_config(**st["config"]))
+    m.load_state_dict(st["model"])
+    models.append(m.eval())
+small, big = models
+assert eval(sys.argv[3]), sys.argv[3]
+x = torch.randn(2, 5003, generator=torch.Generator().manual_seed(1))
+with torch.no_grad():
+    d = float((small(x) - big(x)).abs().max())
+assert d < 1e-6, d
+print(f"   {sys.argv[4]} = original to {d:.1e}")
+EOF
+}
+
 for t in "$PY" node ffmpeg; do command -v "$t" >/dev/null || die "missing $t (run training/setup.sh)"; done
 "$PY" -c "import torch, onnx, numpy, scipy, soundfile" || die "python modules missing (run training/setup.sh)"
 
@@ -74,23 +95,7 @@ EOF
 step "grow: --init-from --grow into 2 blocks starts as the same function as the 1-block checkpoint"
 "$PY" "${TR[@]}" --config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=2 chunk=10 inter_radius=2 \
   --ckpt "$W/g/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow >/dev/null
-"$PY" - "$W/a/latest.pt" "$W/g/latest.pt" <<'EOF' || die "grown model is not the same function"
-import sys, torch
-from training import checkpoint as ck
-from training.model import Separator, make_config
-models = []
-for p in sys.argv[1:]:
-    st = ck.load(p)
-    m = Separator(make_config(**st["config"]))
-    m.load_state_dict(st["model"])
-    models.append(m.eval())
-assert models[1].config["n_blocks"] == 2 and models[0].config["n_blocks"] == 1
-x = torch.randn(2, 5000, generator=torch.Generator().manual_seed(1))
-with torch.no_grad():
-    d = float((models[0](x) - models[1](x)).abs().max())
-assert d < 1e-6, d
-print(f"   grown model = original to {d:.1e}")
-EOF
+same_function "$W/a/latest.pt" "$W/g/latest.pt" 'big.config["n_blocks"] == 2 and small.config["n_blocks"] == 1' "grown model"
 expect_rc 3 "grow over frequency with another hop" "$PY" "${TR[@]}" --config enc_kernel=64 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=2 chunk=10 inter_radius=2 \
   --ckpt "$W/g2/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow
 step "grow over frequency: n_fft 32 -> 64 at hop 16 (per-bin weights interpolated, perfect reconstruction kept)"
@@ -117,23 +122,7 @@ EOF
 step "grow a mask refiner: starts as the same function, trains its own lr group (kept on resume), export parity"
 RCFG=(--config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=1 chunk=10 inter_radius=2 refine_ch=4)
 "$PY" "${TR[@]}" "${RCFG[@]}" --ckpt "$W/r/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow >/dev/null
-"$PY" - "$W/a/latest.pt" "$W/r/latest.pt" <<'EOF' || die "grown refiner is not the same function"
-import sys, torch
-from training import checkpoint as ck
-from training.model import Separator, make_config
-models = []
-for p in sys.argv[1:]:
-    st = ck.load(p)
-    m = Separator(make_config(**st["config"]))
-    m.load_state_dict(st["model"])
-    models.append(m.eval())
-assert models[1].refine is not None and models[0].refine is None
-x = torch.randn(2, 5003, generator=torch.Generator().manual_seed(3))
-with torch.no_grad():
-    d = float((models[0](x) - models[1](x)).abs().max())
-assert d < 1e-6, d
-print(f"   model + zero-started refiner = original to {d:.1e}")
-EOF
+same_function "$W/a/latest.pt" "$W/r/latest.pt" 'big.refine is not None and small.refine is None' "model + zero-started refiner"
 "$PY" "${TR[@]}" "${RCFG[@]}" --ckpt "$W/r2/latest.pt" --max-steps 2 --init-from "$W/a/latest.pt" --grow --refine-lr-mult 7 \
   --loss speaker=psm >/dev/null
 "$PY" "${TR[@]}" --ckpt "$W/r2/latest.pt" --max-steps 3 >/dev/null
