@@ -33,6 +33,12 @@ case "$cmd" in
     [ -f "$CKPT" ] || die "$CKPT missing: nothing to resume"
     mkdir -p "$WORK" "$OUT"
     t0=$(date +%s)
+    "$PY" -c "
+import sys, torch
+dev = '${DEVICE:-cuda}'
+print('[gpu] torch', torch.__version__, 'python', sys.version.split()[0], 'device', dev,
+      torch.cuda.get_device_name(0) if torch.cuda.is_available() else '(no CUDA)')
+sys.exit(3 if dev.startswith('cuda') and not torch.cuda.is_available() else 0)" || die "no CUDA device here (DEVICE=cpu to run on the CPU)"
     "$PY" -m training.pack unpack --pack "$PACK" --out "$WORK/cache"
     echo "[gpu] unpacked in $(( $(date +%s) - t0 )) s"
     cp "$CKPT" "$WORK/latest.pt"
