@@ -12,6 +12,9 @@
 # list (the machine has no val data: evaluate the result here), and leaves in $OUT the checkpoint in pieces under
 # the 16 MiB per-file limit, its SHA-256, the log rows and the console output. `join` checks and reassembles the
 # checkpoint into training/checkpoints/latest.pt and appends the log rows to training/checkpoints/train_log.tsv.
+# GROW=1 starts a new run grown from CKPT instead of resuming it (train.py --init-from CKPT --grow; name the new model
+# with --config ... and the run's --loss / --mix / --lr / --warmup / --seed among the options; join then replaces
+# CKPT with the new run and LOG gets its rows: keep the old log under another name first).
 # DEVICE / BATCH / WORKERS / PY override the defaults (cuda / 64 / 12 / python3), CKPT / PACK / LOG the paths
 # (training/checkpoints/latest.pt, training/pack, training/checkpoints/train_log.tsv): the smoke test runs it on CPU.
 set -euo pipefail
@@ -41,10 +44,12 @@ print('[gpu] torch', torch.__version__, 'python', sys.version.split()[0], 'devic
 sys.exit(3 if dev.startswith('cuda') and not torch.cuda.is_available() else 0)" || die "no CUDA device here (DEVICE=cpu to run on the CPU)"
     "$PY" -m training.pack unpack --pack "$PACK" --out "$WORK/cache"
     echo "[gpu] unpacked in $(( $(date +%s) - t0 )) s"
-    cp "$CKPT" "$WORK/latest.pt"
+    rm -f "$WORK/latest.pt" "$WORK/train_log.tsv"
+    START=()
+    if [ "${GROW:-0}" = 1 ]; then START=(--init-from "$CKPT" --grow); else cp "$CKPT" "$WORK/latest.pt"; fi
     "$PY" -m training.train --cache "$WORK/cache" --ckpt "$WORK/latest.pt" --log "$WORK/train_log.tsv" --val-items 0 \
       --device "${DEVICE:-cuda}" --batch "${BATCH:-64}" --workers "${WORKERS:-12}" --max-minutes "$MIN" --save-minutes 2 \
-      --log-every 50 "$@" 2>&1 | tee "$OUT/train.out"
+      --log-every 50 "${START[@]}" "$@" 2>&1 | tee "$OUT/train.out"
     split -b 15000000 -d "$WORK/latest.pt" "$OUT/ckpt.part"
     (cd "$WORK" && sha256sum latest.pt) > "$OUT/ckpt.sha256"
     tail -n +2 "$WORK/train_log.tsv" > "$OUT/train_log_rows.tsv"

@@ -167,6 +167,16 @@ s = ck.load('$W/gpu-start.pt')
 assert s['step'] == 7 and s['hparams']['batch'] == 3 and s['hparams']['rewarm'] == [4, 2], (s['step'], s['hparams'])
 rows = [r.split('\\t') for r in open('$W/gpu-log.tsv').read().splitlines()]
 assert rows and rows[-1][0] == '7', rows" || die "GPU session round trip is wrong"
+OUT="$W/gpu-out2" WORK="$W/gpu-work" DEVICE=cpu BATCH=2 WORKERS=1 PY="$PY" CKPT="$W/a/latest.pt" PACK="$W/pack" GROW=1 \
+  bash training/gpu_session.sh train 5 --max-steps 2 --config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 \
+  n_blocks=2 chunk=10 inter_radius=2 >/dev/null
+"$PY" -c "
+from training import checkpoint as ck
+import glob
+open('$W/grown.pt', 'wb').write(b''.join(open(p, 'rb').read() for p in sorted(glob.glob('$W/gpu-out2/ckpt.part*'))))
+s = ck.load('$W/grown.pt')
+assert s['step'] == 2 and s['config']['n_blocks'] == 2 and 'grown' in s['hparams']['init_from'], s['hparams']" \
+  || die "GROW=1 did not start a grown run"
 printf 'x' >> "$W/gpu-out/ckpt.part00"
 expect_rc 2 "join of a damaged checkpoint piece" env CKPT="$W/gpu-start.pt" LOG="$W/gpu-log.tsv" bash training/gpu_session.sh join "$W/gpu-out"
 
