@@ -315,25 +315,24 @@ def refiner(a):
           f"it moves the mask logits by {float(cap['moved']):.3f} (std; the logits' own std {float(cap['logits']):.3f})")
 
 
+def checkpoint_command(sub, name):
+    """A subcommand that reads one checkpoint and scores it on --items val mixtures."""
+    p = sub.add_parser(name)
+    p.add_argument("ckpt")
+    p.add_argument("--items", type=int, default=48)
+    return p
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("throughput")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--seconds", type=float, default=4.0)
-    p = sub.add_parser("segments")
-    p.add_argument("ckpt")
-    p.add_argument("--items", type=int, default=48)
-    p = sub.add_parser("pitch")
-    p.add_argument("ckpt")
-    p.add_argument("--items", type=int, default=48)
-    p = sub.add_parser("sources")
-    p.add_argument("ckpt")
-    p.add_argument("--items", type=int, default=48)
+    for name in ("segments", "pitch", "masks", "refiner"):
+        checkpoint_command(sub, name)
+    p = checkpoint_command(sub, "sources")
     p.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data"))
-    p = sub.add_parser("masks")
-    p.add_argument("ckpt")
-    p.add_argument("--items", type=int, default=48)
     p = sub.add_parser("clean-run")
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -352,17 +351,10 @@ def main(argv=None):
     p.add_argument("overrides", nargs="*")
     p = sub.add_parser("noise-floor")
     p.add_argument("--split", default="train", choices=("train", "val"))
-    p = sub.add_parser("leak-gate")
-    p.add_argument("ckpt")
+    p = checkpoint_command(sub, "leak-gate")
     p.add_argument("--gates", default="off,-15,-13.5,-12")
-    p.add_argument("--items", type=int, default=48)
-    p = sub.add_parser("refiner")
-    p.add_argument("ckpt")
-    p.add_argument("--items", type=int, default=48)
-    p = sub.add_parser("phase-ensemble")
-    p.add_argument("ckpt")
+    p = checkpoint_command(sub, "phase-ensemble")
     p.add_argument("--gate", default="-13.5")
-    p.add_argument("--items", type=int, default=48)
     a = ap.parse_args(argv)
     {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run,
      "noise-floor": noise_floor, "pitch": pitch, "sources": sources, "leak-gate": leak_gate,

@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from .cache import SR, DataError
+from .cache import SR, Cache, DataError
 from .opus import FRAME, OpusError, carried_lib_copy, decode_segment, encode_segment
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -81,7 +81,6 @@ PLAIN = ("speech_train_idx.npy", "bg_train_idx.npy", "rir_train_idx.npy", "speec
 
 
 def pack(a):
-    from .cache import Cache
     from .pitch import f0_table
     f0_table(Cache(a.cache, "train"))  # the close-pitch pairing's F0 table: computed once if the cache lacks it
     os.makedirs(a.out, exist_ok=True)
