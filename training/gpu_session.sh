@@ -49,11 +49,15 @@ sys.exit(3 if dev.startswith('cuda') and not torch.cuda.is_available() else 0)" 
     if [ "${GROW:-0}" = 1 ]; then START=(--init-from "$CKPT" --grow); else cp "$CKPT" "$WORK/latest.pt"; fi
     "$PY" -m training.train --cache "$WORK/cache" --ckpt "$WORK/latest.pt" --log "$WORK/train_log.tsv" --val-items 0 \
       --device "${DEVICE:-cuda}" --batch "${BATCH:-64}" --workers "${WORKERS:-12}" --max-minutes "$MIN" --save-minutes 2 \
-      --log-every 50 "${START[@]}" "$@" 2>&1 | tee "$OUT/train.out"
+      --log-every 50 "${START[@]}" "$@" 2>&1 | tee "$OUT/train.out" && rc=0 || rc=${PIPESTATUS[0]}
+    # A run stopped by a NaN loss (or any failure after a save) still returns its last good checkpoint: minutes of
+    # device time are worth keeping; the exit status below still reports the failure.
+    [ -f "$WORK/latest.pt" ] || die "training exited with status $rc before saving a checkpoint"
     split -b 15000000 -d "$WORK/latest.pt" "$OUT/ckpt.part"
     (cd "$WORK" && sha256sum latest.pt) > "$OUT/ckpt.sha256"
     tail -n +2 "$WORK/train_log.tsv" > "$OUT/train_log_rows.tsv"
-    echo "[gpu] done in $(( $(date +%s) - t0 )) s; results: $(ls "$OUT" | tr '\n' ' ')"
+    echo "[gpu] done in $(( $(date +%s) - t0 )) s (training exit status $rc); results: $(ls "$OUT" | tr '\n' ' ')"
+    exit "$rc"
     ;;
   join)
     FILES="${1:-}"

@@ -179,6 +179,13 @@ assert s['step'] == 2 and s['config']['n_blocks'] == 2 and 'grown' in s['hparams
   || die "GROW=1 did not start a grown run"
 printf 'x' >> "$W/gpu-out/ckpt.part00"
 expect_rc 2 "join of a damaged checkpoint piece" env CKPT="$W/gpu-start.pt" LOG="$W/gpu-log.tsv" bash training/gpu_session.sh join "$W/gpu-out"
+expect_rc 4 "GPU session stopped by a NaN loss" env OUT="$W/gpu-out3" WORK="$W/gpu-work" DEVICE=cpu BATCH=3 WORKERS=1 \
+  PY="$PY" CKPT="$W/gpu-start.pt" PACK="$W/pack" bash training/gpu_session.sh train 5 --max-steps 12 --debug-nan-step 8
+"$PY" -c "
+from training import checkpoint as ck
+import glob
+open('$W/nan.pt', 'wb').write(b''.join(open(p, 'rb').read() for p in sorted(glob.glob('$W/gpu-out3/ckpt.part*'))))
+assert ck.load('$W/nan.pt')['step'] == 7" || die "a GPU session stopped by a NaN loss did not return its last good checkpoint"
 
 step "export + parity (onnxruntime-node vs PyTorch)"
 "$PY" -m training.export --ckpt "$W/a/latest.pt" --out "$W/m-fp32.onnx" --parity-dir "$W/parity" >/dev/null
