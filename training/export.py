@@ -20,6 +20,7 @@ import onnx
 import torch
 
 from . import checkpoint as ck
+from .dft_graph import build_kernels_in_graph
 from .model import Separator, make_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -64,7 +65,12 @@ def export_onnx(model, out):
         torch.onnx.export(model, (x,), out, opset_version=OPSET, input_names=["mixture"], output_names=["sources"],
                           dynamic_axes={"mixture": {1: "T"}, "sources": {2: "T"}}, do_constant_folding=True)
     m = onnx.load(out)
-    onnx.checker.check_model(m)
+    if model.stft:
+        try:
+            build_kernels_in_graph(m, model.H)
+        except ValueError as e:
+            raise SystemExit(f"[export] error: {e}") from e
+    onnx.checker.check_model(m, full_check=True)
     check_webgpu_limits(m)
     # record the model config in the graph metadata
     cfg = json.dumps(model.config, sort_keys=True)

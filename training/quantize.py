@@ -41,7 +41,7 @@ def quantize_model(model):
         name = node.input[k]
         t = inits.get(name)
         if t is None or name in targets or t.data_type != onnx.TensorProto.FLOAT or "stft" in name:
-            continue  # fixed DFT kernels (stft_analysis / stft_synthesis) stay float32
+            continue  # stored DFT kernels (files exported before training/dft_graph.py) stay float32
         arr = numpy_helper.to_array(t)
         if arr.ndim < 2 or arr.size < MIN_ELEMS:
             continue

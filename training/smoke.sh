@@ -192,6 +192,27 @@ step "export + parity (onnxruntime-node vs PyTorch)"
 node training/js/parity.mjs "$W/m-fp32.onnx" "$W/parity" | tail -1
 "$PY" -m training.export --ckpt "$W/f/latest.pt" --out "$W/f-fp32.onnx" --parity-dir "$W/parity-f" >/dev/null
 node training/js/parity.mjs "$W/f-fp32.onnx" "$W/parity-f" | tail -1 | sed 's/^/   n_fft 64, hop 16: /'
+"$PY" - "$W/m-fp32.onnx" "$W/f-fp32.onnx" <<'EOF' || die "the DFT kernels are not built inside the graph"
+import sys, onnx, torch
+from training.dft_graph import build_kernels_in_graph, reference_kernels
+from training.model import dft_kernels
+for path in sys.argv[1:]:
+    names = [t.name for t in onnx.load(path).graph.initializer]
+    assert not any(n.startswith("stft_") for n in names), names  # built by the graph, not stored
+for n_fft, hop in ((512, 128), (256, 128), (64, 16)):
+    an, sy = reference_kernels(n_fft, hop)
+    want_an, want_sy = dft_kernels(n_fft, hop)
+    assert abs(an - want_an.numpy()).max() < 1e-6 and abs(sy - want_sy.numpy()).max() < 1e-6, (n_fft, hop)
+an, sy = dft_kernels(64, 16)
+m = onnx.helper.make_model(onnx.helper.make_graph([], "g", [], [], [onnx.numpy_helper.from_array(an.numpy(), "stft_analysis"),
+                                                                      onnx.numpy_helper.from_array(sy.numpy(), "stft_synthesis")]))
+try:
+    build_kernels_in_graph(m, 32)  # kernels of hop 16 stored, hop 32 claimed: must refuse
+    raise SystemExit("mismatched kernels accepted")
+except ValueError as e:
+    assert "differs" in str(e), e
+print("   DFT kernels built in the graph (no stored stft_* tensors); a mismatched stored kernel is refused")
+EOF
 
 step "leak gate: fades a far quieter speaker output into the louder, keeps the sum; export parity with it"
 "$PY" - "$W/a/latest.pt" <<'EOF' || die "leak gate is wrong"
