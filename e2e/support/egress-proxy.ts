@@ -47,6 +47,11 @@ export class EgressProxy {
     return this.log.filter((r) => !r.allowed && !CHROMIUM_INTERNAL_HOSTS.includes(hostOf(r)));
   }
 
+  /** Every record from index `from` on except Chromium's own calls home, which come at random moments. */
+  notBrowserInternal(from = 0): EgressRecord[] {
+    return this.log.slice(from).filter((r) => !CHROMIUM_INTERNAL_HOSTS.includes(hostOf(r)));
+  }
+
   private forward(req: http.IncomingMessage, res: http.ServerResponse): void {
     let target: URL;
     try {
