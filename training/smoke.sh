@@ -98,6 +98,15 @@ step "grow: --init-from --grow into 2 blocks starts as the same function as the 
 same_function "$W/a/latest.pt" "$W/g/latest.pt" 'big.config["n_blocks"] == 2 and small.config["n_blocks"] == 1' "grown model"
 expect_rc 3 "grow over frequency with another hop" "$PY" "${TR[@]}" --config enc_kernel=64 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=2 chunk=10 inter_radius=2 \
   --ckpt "$W/g2/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow
+step "grow by blocks on a chunk grid offset by half a chunk (shift_blocks): same function, trains, export parity"
+SCFG=(--config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=3 chunk=10 inter_radius=2 shift_blocks=2)
+"$PY" "${TR[@]}" "${SCFG[@]}" --ckpt "$W/s/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow >/dev/null
+same_function "$W/a/latest.pt" "$W/s/latest.pt" 'big.config["shift_blocks"] == 2 and small.config["shift_blocks"] == 0' "model grown by 2 shifted blocks"
+"$PY" "${TR[@]}" "${SCFG[@]}" --ckpt "$W/s2/latest.pt" --max-steps 2 --init-from "$W/a/latest.pt" --grow --loss speaker=psm >/dev/null
+"$PY" -m training.export --ckpt "$W/s2/latest.pt" --out "$W/s-fp32.onnx" --parity-dir "$W/parity-s" >/dev/null
+node training/js/parity.mjs "$W/s-fp32.onnx" "$W/parity-s" | tail -1 | sed 's/^/   with shifted blocks: /'
+expect_rc 3 "grow that would shift a copied block's chunk grid" "$PY" "${TR[@]}" --config enc_kernel=32 enc_dim=32 d_model=32 \
+  n_heads=2 ffn_dim=32 n_blocks=2 chunk=10 inter_radius=2 shift_blocks=2 --ckpt "$W/s3/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow
 step "grow over frequency: n_fft 32 -> 64 at hop 16 (per-bin weights interpolated, perfect reconstruction kept)"
 "$PY" "${TR[@]}" --config enc_kernel=64 hop=16 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=1 chunk=10 inter_radius=2 \
   --ckpt "$W/f/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow >/dev/null

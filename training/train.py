@@ -27,7 +27,7 @@ from . import checkpoint as ck
 from .cache import Cache, DataError
 from .losses import SILENCE_LOSSES, SPEAKER_LOSSES, TrainingLoss, batch_sisnri, sisnri_2spk
 from .mix import Mixer
-from .model import Separator, count_params, make_config, make_identity, refine_bins
+from .model import Separator, check_grown_shift, count_params, make_config, make_identity, refine_bins
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOG_HEADER = "step\tloss\tval_sisnri_db\tlr\twall_h\ttime\ttrain_sisnri_db\n"
@@ -278,6 +278,10 @@ def main(argv=None):
                 took, fresh, src_step = ck.init_from(model, a.init_from, skip=() if a.grow else ("mask.",), obj=src)
                 hp["init_from"] = f"{a.init_from} (step {src_step}{', grown' if a.grow else ''})"
                 if a.grow:
+                    try:
+                        check_grown_shift(src["config"], model.config)
+                    except ValueError as e:
+                        raise ck.CheckpointError(f"--grow: {e}") from e
                     zeroed = make_identity(model, fresh)
                     try:
                         refined = refine_bins(model, src["model"], src["config"])
