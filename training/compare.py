@@ -1,6 +1,7 @@
 """Should a candidate model replace the shipped one? Compares two `training/eval --json` results.
 
     /usr/bin/python3 -m training.compare CANDIDATE.json SHIPPED.json [--tolerance 0.05]
+    /usr/bin/python3 -m training.compare C777.json,C1777.json,... S777.json,S1777.json,... (several seeded lists)
 
 Prints every figure side by side and exits 0 when the candidate is at least as good (within
 --tolerance dB) on every condition both files have, 1 when it is worse on any (each named),
@@ -9,6 +10,9 @@ for the background output; for single-speaker items a higher speaker SI-SNR and 
 speaker output. The rule the model card states: ship only what beats the shipped model everywhere,
 except where a regression is accepted by name with a reason written in the model card:
 --accept LABEL (repeatable; a label as printed, e.g. "single: other output") lists it without failing.
+Comma-separated lists of files (the same number on both sides, e.g. `training/eval --seed S` for S = 777, 1777,
+2777, 3777) compare the mean of each figure over the lists: one 40-item list swings by ±0.4–0.75 dB between seeds,
+more than most changes between checkpoints.
 """
 import argparse
 import json
@@ -37,6 +41,24 @@ def compare(cand, ship, tol, accept=()):
     return rows, worse
 
 
+def mean_of(results):
+    """Each figure's mean over several eval results (only figures every result has)."""
+    out = {}
+    for cond, key, _, _ in FIGURES:
+        vals = [r.get(cond, {}).get(key) for r in results]
+        if all(v is not None for v in vals):
+            out.setdefault(cond, {})[key] = sum(vals) / len(vals)
+    return out
+
+
+def load_results(arg):
+    results = []
+    for path in arg.split(","):
+        with open(path) as f:
+            results.append(json.load(f))
+    return results
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("candidate")
@@ -46,13 +68,17 @@ def main(argv=None):
                     help="a figure (label prefix) whose regression is accepted; state the reason in MODEL_CARD.md")
     a = ap.parse_args(argv)
     try:
-        with open(a.candidate) as f:
-            cand = json.load(f)
-        with open(a.shipped) as f:
-            ship = json.load(f)
+        cands, ships = load_results(a.candidate), load_results(a.shipped)
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if len(cands) != len(ships):
+        print(f"error: {len(cands)} candidate result(s) but {len(ships)} shipped: compare the same lists",
+              file=sys.stderr)
+        return 2
+    cand, ship = (mean_of(cands), mean_of(ships)) if len(cands) > 1 else (cands[0], ships[0])
+    if len(cands) > 1:
+        print(f"mean of each figure over {len(cands)} lists")
     labels = [f[2] for f in FIGURES]
     unknown = [x for x in a.accept if not any(lb.startswith(x) for lb in labels)]
     if unknown:

@@ -300,7 +300,13 @@ set +e; "$PY" -m training.compare "$W/worse.json" "$W/eval.json" > "$W/compare.o
 "$PY" -m training.compare "$W/worse.json" "$W/eval.json" --accept "opus SI-SNRi" > /dev/null \
   || die "compare: a regression accepted by name still failed"
 expect_rc 2 "compare --accept of an unknown figure" "$PY" -m training.compare "$W/worse.json" "$W/eval.json" --accept "no such figure"
-echo "   ok (compare: the same model passes, one 1 dB worse on Opus is refused unless accepted by name)"
+"$PY" -m training.compare "$W/eval.json,$W/eval5.json" "$W/eval5.json,$W/eval.json" > /dev/null \
+  || die "compare: the same two lists in another order are not equal"
+set +e; "$PY" -m training.compare "$W/worse.json,$W/eval5.json" "$W/eval.json,$W/eval5.json" > "$W/compare2.out"; rc=$?; set -e
+[ "$rc" = 1 ] && grep -q "over 2 lists" "$W/compare2.out" && grep -q "worse on opus SI-SNRi" "$W/compare2.out" \
+  || die "compare: a candidate worse on the mean of two lists was not refused (exit $rc)"
+expect_rc 2 "compare of 2 candidate lists with 1 shipped" "$PY" -m training.compare "$W/eval.json,$W/eval5.json" "$W/eval.json"
+echo "   ok (compare: the same model passes, one 1 dB worse on Opus is refused unless accepted by name, also on the mean of two lists)"
 "$PY" - "$W/m-fp32.onnx" "$W/broken.onnx" <<'EOF'
 import sys, onnx
 m = onnx.load(sys.argv[1])
