@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper, TensorProto
+from onnx import helper, numpy_helper
 
 ANALYSIS, SYNTHESIS = "stft_analysis", "stft_synthesis"
 PREFIX = "dft/"
@@ -76,7 +76,7 @@ def _nodes(n_fft, has_synthesis):
 def build_kernels_in_graph(m, hop):
     """Replace the stored stft_analysis / stft_synthesis initializers of m (an exported STFT-front-end model) by the
     subgraph that computes them. Refuses (ValueError) when the stored kernels are not the ones the subgraph builds.
-    Returns the number of bytes removed; 0 for a model without stored kernels (the learned front end)."""
+    Returns the bytes saved; 0 for a model without stored kernels (the learned front end)."""
     inits = {t.name: t for t in m.graph.initializer}
     if ANALYSIS not in inits:
         return 0
@@ -92,17 +92,15 @@ def build_kernels_in_graph(m, hop):
         diff = float(np.abs(have - want).max())
         if have.shape != want.shape or diff > MAX_ABS_DIFF:
             raise ValueError(f"{name} differs from the in-graph DFT kernels by {diff:.2e} (n_fft {n_fft}, hop {hop})")
-    removed = 0
+    removed = sum(len(inits[name].raw_data) for name in stored)
     for name in stored:
-        removed += len(inits[name].raw_data) or 4 * int(np.prod(inits[name].dims))
         m.graph.initializer.remove(inits[name])
-    for name, v in tables(n_fft, hop).items():
-        if name == "synthesis_gain" or name == "bin_gain":
-            if SYNTHESIS not in stored:
-                continue
-        m.graph.initializer.append(numpy_helper.from_array(v, PREFIX + name))
-    # the kernels' names become node outputs produced before any node that reads them
+    needed = tables(n_fft, hop)
+    if SYNTHESIS not in stored:
+        needed = {k: v for k, v in needed.items() if k in ("cos_table", "window")}
+    m.graph.initializer.extend(numpy_helper.from_array(v, PREFIX + k) for k, v in needed.items())
+    # the kernels' names become node outputs, produced before any node that reads them
     nodes = _nodes(n_fft, SYNTHESIS in stored) + list(m.graph.node)
     del m.graph.node[:]
     m.graph.node.extend(nodes)
-    return removed - sum(4 * v.size for v in tables(n_fft, hop).values())
+    return removed - sum(v.nbytes for v in needed.values())
