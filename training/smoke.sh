@@ -153,7 +153,7 @@ expect_rc 3 "warm start from a checkpoint no weight of which fits" "$PY" "${TR[@
 step "GPU session tooling, on CPU: pack (Opus through libopus) -> unpack -> resume with workers, a new batch, re-warm-up -> join"
 "$PY" -m training.pack pack --cache "$W/cache" --out "$W/pack" --workers 1 >/dev/null
 "$PY" -m training.pack check --cache "$W/cache" --pack "$W/pack" --workers 1 --min-snr 3 | grep -E "SNR|identical" | sed 's/^/   /'
-"$PY" - "$W/cache" <<'EOF' || die "mixing ahead in worker processes changes the batches"
+timeout 300 "$PY" - "$W/cache" <<'EOF' || die "mixing ahead in worker processes changes the batches (or hung)"
 import sys, numpy as np
 from training.cache import Cache
 from training.mix import Mixer
@@ -168,7 +168,7 @@ print("   batches mixed in 2 worker processes = batches mixed in the training pr
 EOF
 cp "$W/a/latest.pt" "$W/gpu-start.pt"
 OUT="$W/gpu-out" WORK="$W/gpu-work" DEVICE=cpu BATCH=3 WORKERS=2 PY="$PY" CKPT="$W/gpu-start.pt" PACK="$W/pack" \
-  bash training/gpu_session.sh train 5 --max-steps 7 --rewarm 2 >/dev/null
+  timeout 300 bash training/gpu_session.sh train 5 --max-steps 7 --rewarm 2 >/dev/null
 CKPT="$W/gpu-start.pt" LOG="$W/gpu-log.tsv" bash training/gpu_session.sh join "$W/gpu-out" | sed 's/^/   /'
 "$PY" -c "
 from training import checkpoint as ck
@@ -177,7 +177,7 @@ assert s['step'] == 7 and s['hparams']['batch'] == 3 and s['hparams']['rewarm'] 
 rows = [r.split('\\t') for r in open('$W/gpu-log.tsv').read().splitlines()]
 assert rows and rows[-1][0] == '7', rows" || die "GPU session round trip is wrong"
 OUT="$W/gpu-out2" WORK="$W/gpu-work" DEVICE=cpu BATCH=2 WORKERS=1 PY="$PY" CKPT="$W/a/latest.pt" PACK="$W/pack" GROW=1 \
-  bash training/gpu_session.sh train 5 --max-steps 2 --config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 \
+  timeout 300 bash training/gpu_session.sh train 5 --max-steps 2 --config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 \
   n_blocks=2 chunk=10 inter_radius=2 >/dev/null
 "$PY" -c "
 from training import checkpoint as ck
@@ -189,7 +189,7 @@ assert s['step'] == 2 and s['config']['n_blocks'] == 2 and 'grown' in s['hparams
 printf 'x' >> "$W/gpu-out/ckpt.part00"
 expect_rc 2 "join of a damaged checkpoint piece" env CKPT="$W/gpu-start.pt" LOG="$W/gpu-log.tsv" bash training/gpu_session.sh join "$W/gpu-out"
 expect_rc 4 "GPU session stopped by a NaN loss" env OUT="$W/gpu-out3" WORK="$W/gpu-work" DEVICE=cpu BATCH=3 WORKERS=1 \
-  PY="$PY" CKPT="$W/gpu-start.pt" PACK="$W/pack" bash training/gpu_session.sh train 5 --max-steps 12 --debug-nan-step 8
+  PY="$PY" CKPT="$W/gpu-start.pt" PACK="$W/pack" timeout 300 bash training/gpu_session.sh train 5 --max-steps 12 --debug-nan-step 8
 "$PY" -c "
 from training import checkpoint as ck
 import glob

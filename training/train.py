@@ -11,6 +11,7 @@ checkpoint kept on disk).
 """
 import argparse
 import collections
+import concurrent.futures
 import json
 import math
 import multiprocessing
@@ -80,7 +81,10 @@ class BatchFeed:
         self.mixer, self.size, self.pool = mixer, size, None
         if workers > 0:
             _FEED_MIXER = mixer
-            self.pool = multiprocessing.get_context("fork").Pool(workers)
+            # concurrent.futures rather than multiprocessing.Pool: Pool.terminate() hung once in the smoke test
+            # (workers reaped, the parent blocked on a queue lock); the executor raises on a dead worker instead
+            # and shuts down without joining the queues.
+            self.pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
             self.ahead = ahead or 2 * workers
             self.queue = collections.deque()
 
@@ -91,13 +95,14 @@ class BatchFeed:
             self.queue.clear()
         nxt = self.queue[-1][0] + 1 if self.queue else step
         while len(self.queue) < self.ahead:
-            self.queue.append((nxt, self.pool.apply_async(_feed_batch, ((nxt, self.size),))))
+            self.queue.append((nxt, self.pool.submit(_feed_batch, (nxt, self.size))))
             nxt += 1
-        return self.queue.popleft()[1].get()
+        return self.queue.popleft()[1].result()
 
     def close(self):
         if self.pool is not None:
-            self.pool.terminate()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
 
 
 def parse_overrides(items):
@@ -356,6 +361,7 @@ def main(argv=None):
         if not torch.isfinite(loss):
             print(f"error: non-finite loss ({loss.item()}) at step {step}; stopping, last good checkpoint kept at {a.ckpt}",
                   file=sys.stderr, flush=True)
+            feed.close()
             return 4
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -363,6 +369,7 @@ def main(argv=None):
         if not torch.isfinite(gn):
             print(f"error: non-finite gradient at step {step}; stopping, last good checkpoint kept at {a.ckpt}",
                   file=sys.stderr, flush=True)
+            feed.close()
             return 4
         opt.step()
         step += 1
