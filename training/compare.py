@@ -76,9 +76,11 @@ def main(argv=None):
         print(f"error: {len(cands)} candidate result(s) but {len(ships)} shipped: compare the same lists",
               file=sys.stderr)
         return 2
-    cand, ship = (mean_of(cands), mean_of(ships)) if len(cands) > 1 else (cands[0], ships[0])
     if len(cands) > 1:
         print(f"mean of each figure over {len(cands)} lists")
+        cand, ship = mean_of(cands), mean_of(ships)
+    else:
+        cand, ship = cands[0], ships[0]
     labels = [f[2] for f in FIGURES]
     unknown = [x for x in a.accept if not any(lb.startswith(x) for lb in labels)]
     if unknown:

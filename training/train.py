@@ -285,10 +285,7 @@ def main(argv=None):
                 if a.grow:
                     try:
                         check_grown_shift(src["config"], model.config)
-                    except ValueError as e:
-                        raise ck.CheckpointError(f"--grow: {e}") from e
-                    zeroed = make_identity(model, fresh)
-                    try:
+                        zeroed = make_identity(model, fresh)
                         refined = refine_bins(model, src["model"], src["config"])
                     except ValueError as e:
                         raise ck.CheckpointError(f"--grow: {e}") from e
@@ -347,56 +344,56 @@ def main(argv=None):
     last_save = t_log = time.time()
     losses, train_imp = [], []
     model.train()
-    while step < a.max_steps and not stop["flag"] and (time.time() - t_start) < a.max_minutes * 60:
-        t0 = time.time()
-        mix, ref = feed.get(step)
-        mix_t = torch.from_numpy(mix).to(a.device)
-        ref_t = torch.from_numpy(ref).to(a.device)
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, hp["lr"], hp["warmup"], hp.get("rewarm")) * g.get("mult", 1.0)
-        est = model(mix_t)
-        loss = loss_fn(est, ref_t, mix_t)
-        if step == a.debug_nan_step:
-            loss = loss * float("nan")
-        if not torch.isfinite(loss):
-            print(f"error: non-finite loss ({loss.item()}) at step {step}; stopping, last good checkpoint kept at {a.ckpt}",
-                  file=sys.stderr, flush=True)
-            feed.close()
-            return 4
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        if not torch.isfinite(gn):
-            print(f"error: non-finite gradient at step {step}; stopping, last good checkpoint kept at {a.ckpt}",
-                  file=sys.stderr, flush=True)
-            feed.close()
-            return 4
-        opt.step()
-        step += 1
-        wall_s += time.time() - t0
-        losses.append(loss.item())
-        ti = batch_sisnri(est.detach(), ref_t, mix_t)
-        if ti is not None:
-            train_imp.append(ti)
-        v = None
-        if val is not None and a.val_every > 0 and step % a.val_every == 0:
-            t1 = time.time()
-            v = val.score(model, a.device)
-            wall_s += time.time() - t1
-            print(f"[train] step {step} val SI-SNRi {v:.2f} dB", flush=True)
-        if step % a.log_every == 0 or v is not None:
-            ml = float(np.mean(losses)) if losses else None
-            tr = float(np.mean(train_imp)) if train_imp else None
-            log(ml, v, tr)
-            print(f"[train] step {step} loss {ml:.3f} train SI-SNRi {'-' if tr is None else f'{tr:.2f}'} dB "
-                  f"d={mixer.difficulty(step):.2f} {(time.time() - t_log) / max(1, len(losses)):.3f}s/step "
-                  f"lr {lr_at(step, hp['lr'], hp['warmup'], hp.get('rewarm')):.2e}", flush=True)
-            losses, train_imp = [], []
-            t_log = time.time()
-        if time.time() - last_save > a.save_minutes * 60:
-            save()
-            last_save = time.time()
-    feed.close()
+    try:
+        while step < a.max_steps and not stop["flag"] and (time.time() - t_start) < a.max_minutes * 60:
+            t0 = time.time()
+            mix, ref = feed.get(step)
+            mix_t = torch.from_numpy(mix).to(a.device)
+            ref_t = torch.from_numpy(ref).to(a.device)
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step, hp["lr"], hp["warmup"], hp.get("rewarm")) * g.get("mult", 1.0)
+            est = model(mix_t)
+            loss = loss_fn(est, ref_t, mix_t)
+            if step == a.debug_nan_step:
+                loss = loss * float("nan")
+            if not torch.isfinite(loss):
+                print(f"error: non-finite loss ({loss.item()}) at step {step}; stopping, last good checkpoint kept at {a.ckpt}",
+                      file=sys.stderr, flush=True)
+                return 4
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            if not torch.isfinite(gn):
+                print(f"error: non-finite gradient at step {step}; stopping, last good checkpoint kept at {a.ckpt}",
+                      file=sys.stderr, flush=True)
+                return 4
+            opt.step()
+            step += 1
+            wall_s += time.time() - t0
+            losses.append(loss.item())
+            ti = batch_sisnri(est.detach(), ref_t, mix_t)
+            if ti is not None:
+                train_imp.append(ti)
+            v = None
+            if val is not None and a.val_every > 0 and step % a.val_every == 0:
+                t1 = time.time()
+                v = val.score(model, a.device)
+                wall_s += time.time() - t1
+                print(f"[train] step {step} val SI-SNRi {v:.2f} dB", flush=True)
+            if step % a.log_every == 0 or v is not None:
+                ml = float(np.mean(losses)) if losses else None
+                tr = float(np.mean(train_imp)) if train_imp else None
+                log(ml, v, tr)
+                print(f"[train] step {step} loss {ml:.3f} train SI-SNRi {'-' if tr is None else f'{tr:.2f}'} dB "
+                      f"d={mixer.difficulty(step):.2f} {(time.time() - t_log) / max(1, len(losses)):.3f}s/step "
+                      f"lr {lr_at(step, hp['lr'], hp['warmup'], hp.get('rewarm')):.2e}", flush=True)
+                losses, train_imp = [], []
+                t_log = time.time()
+            if time.time() - last_save > a.save_minutes * 60:
+                save()
+                last_save = time.time()
+    finally:
+        feed.close()
     if losses:  # the steps since the last log row: a short run (a device call) still leaves its figures
         log(float(np.mean(losses)), None, float(np.mean(train_imp)) if train_imp else None)
     save()

@@ -44,7 +44,7 @@ export class EgressProxy {
 
   /** Requests to anywhere but the app, except the browser's own (see CHROMIUM_INTERNAL_HOSTS). */
   offenders(): EgressRecord[] {
-    return this.log.filter((r) => !r.allowed && !CHROMIUM_INTERNAL_HOSTS.includes(hostOf(r)));
+    return this.notBrowserInternal().filter((r) => !r.allowed);
   }
 
   /** Every record from index `from` on except Chromium's own calls home, which come at random moments. */
