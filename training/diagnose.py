@@ -25,6 +25,10 @@
     /usr/bin/python3 -m training.diagnose refiner CKPT [--items 48]
         val SI-SNRi with and without the checkpoint's mask refiner, and how far it moves the mask logits:
         is the refiner (run 9) doing anything yet?
+    /usr/bin/python3 -m training.diagnose head-ceiling CKPT [--items 12] [--iters 400]
+        what the checkpoint's mask head could give if the trunk were perfect: the trunk's output per frame (the
+        head's 128-d input) optimised freely against the references, then the mask logits themselves (full rank):
+        tells whether the head or the trunk limits the model
     /usr/bin/python3 -m training.diagnose noise-floor [--split train]
         each cached utterance's noise floor (10th-percentile 25 ms frame energy relative to the 90th): are the
         references too noisy to separate?
@@ -40,7 +44,7 @@ import torch
 from . import checkpoint as ck
 from .cache import Cache, read_manifest
 from .export import load_model
-from .losses import TrainingLoss, batch_sisnri, np_sisnr, pit2, separation_loss, sisnri_2spk
+from .losses import TrainingLoss, batch_sisnri, np_sisnr, pit2, separation_loss, sisnr, sisnri_2spk
 from .mix import Mixer
 from .pitch import semitones, utterance_f0
 from .model import Separator, make_config
@@ -315,6 +319,59 @@ def refiner(a):
           f"it moves the mask logits by {float(cap['moved']):.3f} (std; the logits' own std {float(cap['logits']):.3f})")
 
 
+class _Free(torch.nn.Module):
+    """A module that ignores its input and returns a trainable tensor (stands in for part of a model)."""
+
+    def __init__(self, t):
+        super().__init__()
+        self.t = torch.nn.Parameter(t)
+
+    def forward(self, _x):
+        return self.t
+
+
+def head_ceiling(a):
+    model, meta = load_model(a.ckpt)
+    model.set_leak_gate(None)
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    v = ValSet(CACHE, a.items, 4.0)
+    mix, ref = torch.from_numpy(v.mix), torch.from_numpy(v.ref[:, :2])
+
+    def score():
+        with torch.no_grad():
+            e = model(mix).numpy()
+        return np.mean([sisnri_2spk(e[j], v.ref[j, :2], v.mix[j])[0] for j in range(len(e))])
+
+    def optimise(name, what):
+        cap = {}
+        hook = getattr(model, what).register_forward_hook(lambda _m, _i, o: cap.update(out=o.detach().clone()))
+        with torch.no_grad():
+            model(mix)
+        hook.remove()
+        orig = getattr(model, what)
+        free = _Free(cap["out"])
+        setattr(model, what, free)
+        opt = torch.optim.Adam(free.parameters(), 0.05)
+        for _ in range(a.iters):
+            est = model(mix)
+            keep = sisnr(est[:, 0], ref[:, 0]) + sisnr(est[:, 1], ref[:, 1])
+            swap = sisnr(est[:, 0], ref[:, 1]) + sisnr(est[:, 1], ref[:, 0])
+            loss = -torch.maximum(keep, swap).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        got = score()
+        setattr(model, what, orig)
+        print(f"  {name}: {got:.2f} dB", flush=True)
+
+    print(f"{a.ckpt} (step {meta['step']}), {len(mix)} val items: the model {score():.2f} dB; optimised per item "
+          f"({a.iters} Adam steps):", flush=True)
+    optimise("trunk output free, the trained mask head kept", "out_norm")
+    optimise("mask logits free (full rank)", "mask")
+
+
 def checkpoint_command(sub, name):
     """A subcommand that reads one checkpoint and scores it on --items val mixtures."""
     p = sub.add_parser(name)
@@ -349,6 +406,9 @@ def main(argv=None):
     p.add_argument("--quiet", default="floor", choices=("floor", "hinge"), help="loss of an output with no source")
     p.add_argument("--mix", nargs="*", default=[], help="Mixer probabilities key=value put back into the clean mix (e.g. p_single=0.1)")
     p.add_argument("overrides", nargs="*")
+    p = checkpoint_command(sub, "head-ceiling")
+    p.set_defaults(items=12)
+    p.add_argument("--iters", type=int, default=400)
     p = sub.add_parser("noise-floor")
     p.add_argument("--split", default="train", choices=("train", "val"))
     p = checkpoint_command(sub, "leak-gate")
@@ -358,7 +418,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run,
      "noise-floor": noise_floor, "pitch": pitch, "sources": sources, "leak-gate": leak_gate,
-     "phase-ensemble": phase_ensemble, "refiner": refiner}[a.cmd](a)
+     "phase-ensemble": phase_ensemble, "refiner": refiner, "head-ceiling": head_ceiling}[a.cmd](a)
 
 
 if __name__ == "__main__":

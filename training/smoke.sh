@@ -145,6 +145,21 @@ assert float(r["model"]["refine.last.weight"].abs().max()) > 0, "the refiner's l
 EOF
 "$PY" -m training.export --ckpt "$W/r2/latest.pt" --out "$W/r-fp32.onnx" --parity-dir "$W/parity-r" >/dev/null
 node training/js/parity.mjs "$W/r-fp32.onnx" "$W/parity-r" | tail -1 | sed 's/^/   with a refiner: /'
+step "grow a conv front end: starts as the same function, trains in the add-on lr group, export parity"
+FCFG=(--config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=1 chunk=10 inter_radius=2 front_ch=4)
+"$PY" "${TR[@]}" "${FCFG[@]}" --ckpt "$W/cf/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow >/dev/null
+same_function "$W/a/latest.pt" "$W/cf/latest.pt" 'big.front is not None and small.front is None' "model + zero-started front end"
+"$PY" "${TR[@]}" "${FCFG[@]}" --ckpt "$W/cf2/latest.pt" --max-steps 2 --init-from "$W/a/latest.pt" --grow --refine-lr-mult 5 \
+  --loss speaker=psm >/dev/null
+"$PY" - "$W/cf2/latest.pt" <<'EOF' || die "the front end did not train in the add-on lr group"
+import sys
+from training import checkpoint as ck
+r = ck.load(sys.argv[1])
+assert [g["mult"] for g in r["optim"]["param_groups"]] == [1.0, 5.0], r["optim"]["param_groups"]
+assert float(r["model"]["front.proj.weight"].abs().max()) > 0, "the front end's projection is still zero"
+EOF
+"$PY" -m training.export --ckpt "$W/cf2/latest.pt" --out "$W/cf-fp32.onnx" --parity-dir "$W/parity-cf" >/dev/null
+node training/js/parity.mjs "$W/cf-fp32.onnx" "$W/parity-cf" | tail -1 | sed 's/^/   with a conv front end: /'
 expect_rc 3 "a refiner on per-output sigmoid masks" "$PY" "${TR[@]}" "${RCFG[@]}" mask=sigmoid --ckpt "$W/r3/latest.pt" --max-steps 0
 expect_rc 3 "--grow without --init-from" "$PY" "${TR[@]}" --ckpt "$W/y/latest.pt" --max-steps 0 --grow
 expect_rc 3 "warm start from a checkpoint no weight of which fits" "$PY" "${TR[@]}" --ckpt "$W/x/latest.pt" --max-steps 0 \

@@ -53,13 +53,17 @@ def lr_at(step, base, warmup, rewarm=None):
     return base * w * 0.5 ** max(0.0, (step - 60000) / 40000)
 
 
+GROWN_ADDONS = ("refine.", "front.")  # modules that start at zero when grown onto a trained model
+
+
 def param_groups(model, refine_mult):
-    """One Adam group, or two when the model has a mask refiner: the refiner's at `refine_mult` x the base lr
-    (the multiplier rides in the group, so a resumed optimizer keeps it)."""
-    ref = [p for n, p in model.named_parameters() if n.startswith("refine.")]
+    """One Adam group, or two when the model has an add-on that starts at zero when grown (mask refiner, conv front
+    end): the add-ons' at `refine_mult` x the base lr (the multiplier rides in the group, so a resumed optimizer
+    keeps it)."""
+    ref = [p for n, p in model.named_parameters() if n.startswith(GROWN_ADDONS)]
     if not ref:
         return [{"params": list(model.parameters()), "mult": 1.0}]
-    rest = [p for n, p in model.named_parameters() if not n.startswith("refine.")]
+    rest = [p for n, p in model.named_parameters() if not n.startswith(GROWN_ADDONS)]
     return [{"params": rest, "mult": 1.0}, {"params": ref, "mult": float(refine_mult)}]
 
 
@@ -189,8 +193,9 @@ def main(argv=None):
                     help="base learning rate (default 5e-4); on resume it replaces the stored one (e.g. halving on a plateau)")
     ap.add_argument("--warmup", type=int, default=1000)
     ap.add_argument("--refine-lr-mult", type=float, default=None,
-                    help="the mask refiner's learning rate as a multiple of the base one (default 1; stored in the "
-                         "checkpoint): a refiner grown onto a trained model starts at zero and needs to move faster")
+                    help="the learning rate of the add-ons (mask refiner, conv front end) as a multiple of the base one "
+                         "(default 1; stored in the checkpoint): an add-on grown onto a trained model starts at zero "
+                         "and needs to move faster")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-steps", type=int, default=10 ** 9, help="stop at this global step")
     ap.add_argument("--max-minutes", type=float, default=1e9)
@@ -291,7 +296,7 @@ def main(argv=None):
                         raise ck.CheckpointError(f"--grow: {e}") from e
                     if refined:
                         print(f"[train] grown over frequency: {', '.join(refined)} interpolated", flush=True)
-                    left = [k for k in fresh if not k.startswith(("intra.", "inter.", "stft_", "refine."))
+                    left = [k for k in fresh if not k.startswith(("intra.", "inter.", "stft_") + GROWN_ADDONS)
                             and k not in refined]
                     if left:
                         raise ck.CheckpointError(f"--grow: only new blocks may be fresh, not {', '.join(left)}")
