@@ -250,8 +250,9 @@ class MaskRefiner(nn.Module):
 class ConvFrontEnd(nn.Module):
     """Per-frame features from 2-D convolutions over (frequency, time) of the normalised log spectrum: the same small
     filters at every bin (dilations 1, 2, 4 bins, +-7 bins = +-220 Hz: two or three harmonics of a voice; +-3 frames),
-    then a few channels per bin projected to the model width. The projection starts at zero, so a model grown with a
-    front end starts as exactly the function of the one it was copied from."""
+    then a few channels per bin projected to the model width. Grown onto a trained model (train.py --grow), its
+    projection is zeroed (make_identity), so the grown model starts as exactly the old function; from scratch it starts
+    random like every other layer (zero-started, it stayed out of early learning: diagnose clean-run, 2026-12-06)."""
 
     DILATIONS = (2, 4)
     OUT_CH = 8
@@ -262,8 +263,6 @@ class ConvFrontEnd(nn.Module):
         self.mid = nn.ModuleList([nn.Conv2d(ch, ch, 3, padding=(dl, 1), dilation=(dl, 1)) for dl in self.DILATIONS])
         self.squeeze = nn.Conv2d(ch, self.OUT_CH, 1)
         self.proj = nn.Linear(self.OUT_CH * nbins, d)
-        nn.init.zeros_(self.proj.weight)
-        nn.init.zeros_(self.proj.bias)
 
     def forward(self, feat):  # feat [B, F, N] -> [B, F, d]
         B, Fr, N = feat.shape
@@ -429,10 +428,12 @@ def check_grown_shift(src_config, config):
 
 def make_identity(model, keys):
     """Zero the residual-branch outputs (attention projection, FFN output) of the transformer layers among `keys`
-    (state-dict names), so those pre-LN layers pass their input through unchanged: a model grown by new blocks
-    starts as exactly the function of the smaller one it was copied from. Returns the keys zeroed."""
+    (state-dict names), so those pre-LN layers pass their input through unchanged, and a new conv front end's
+    projection, so it adds nothing yet: a model grown by new blocks or a front end starts as exactly the function of
+    the smaller one it was copied from. Returns the keys zeroed."""
     sd = model.state_dict()
-    done = [k for k in keys if k.startswith(("intra.", "inter.")) and k.endswith(RESIDUAL_OUTPUTS)]
+    done = [k for k in keys if (k.startswith(("intra.", "inter.")) and k.endswith(RESIDUAL_OUTPUTS))
+            or k.startswith("front.proj.")]
     with torch.no_grad():
         for k in done:
             sd[k].zero_()
