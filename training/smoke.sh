@@ -129,7 +129,12 @@ assert y.shape == (2, 3, 5003) and d < 1e-4, d
 print(f"   analysis + synthesis gives the input back to {d:.1e}")
 EOF
 step "grow a mask refiner: starts as the same function, trains its own lr group (kept on resume), export parity"
-RCFG=(--config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=1 chunk=10 inter_radius=2 refine_ch=4)
+TINY=(enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=1 chunk=10 inter_radius=2)
+export_parity() {  # export_parity CKPT NAME LABEL: fp32 export of CKPT, PyTorch vs onnxruntime-node parity printed
+  "$PY" -m training.export --ckpt "$1" --out "$W/$2-fp32.onnx" --parity-dir "$W/parity-$2" >/dev/null
+  node training/js/parity.mjs "$W/$2-fp32.onnx" "$W/parity-$2" | tail -1 | sed "s/^/   $3: /"
+}
+RCFG=(--config "${TINY[@]}" refine_ch=4)
 "$PY" "${TR[@]}" "${RCFG[@]}" --ckpt "$W/r/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow >/dev/null
 same_function "$W/a/latest.pt" "$W/r/latest.pt" 'big.refine is not None and small.refine is None' "model + zero-started refiner"
 "$PY" "${TR[@]}" "${RCFG[@]}" --ckpt "$W/r2/latest.pt" --max-steps 2 --init-from "$W/a/latest.pt" --grow --refine-lr-mult 7 \
@@ -143,10 +148,9 @@ groups = r["optim"]["param_groups"]
 assert [g["mult"] for g in groups] == [1.0, 7.0] and r["hparams"]["refine_lr_mult"] == 7.0 and r["step"] == 3, groups
 assert float(r["model"]["refine.last.weight"].abs().max()) > 0, "the refiner's last layer is still zero"
 EOF
-"$PY" -m training.export --ckpt "$W/r2/latest.pt" --out "$W/r-fp32.onnx" --parity-dir "$W/parity-r" >/dev/null
-node training/js/parity.mjs "$W/r-fp32.onnx" "$W/parity-r" | tail -1 | sed 's/^/   with a refiner: /'
+export_parity "$W/r2/latest.pt" r "with a refiner"
 step "grow a conv front end: starts as the same function, trains in the add-on lr group, export parity"
-FCFG=(--config enc_kernel=32 enc_dim=32 d_model=32 n_heads=2 ffn_dim=32 n_blocks=1 chunk=10 inter_radius=2 front_ch=4)
+FCFG=(--config "${TINY[@]}" front_ch=4)
 "$PY" "${TR[@]}" "${FCFG[@]}" --ckpt "$W/cf/latest.pt" --max-steps 0 --init-from "$W/a/latest.pt" --grow >/dev/null
 same_function "$W/a/latest.pt" "$W/cf/latest.pt" 'big.front is not None and small.front is None' "model + zero-started front end"
 "$PY" "${TR[@]}" "${FCFG[@]}" --ckpt "$W/cf2/latest.pt" --max-steps 2 --init-from "$W/a/latest.pt" --grow --refine-lr-mult 5 \
@@ -158,8 +162,7 @@ r = ck.load(sys.argv[1])
 assert [g["mult"] for g in r["optim"]["param_groups"]] == [1.0, 5.0], r["optim"]["param_groups"]
 assert float(r["model"]["front.proj.weight"].abs().max()) > 0, "the front end's projection is still zero"
 EOF
-"$PY" -m training.export --ckpt "$W/cf2/latest.pt" --out "$W/cf-fp32.onnx" --parity-dir "$W/parity-cf" >/dev/null
-node training/js/parity.mjs "$W/cf-fp32.onnx" "$W/parity-cf" | tail -1 | sed 's/^/   with a conv front end: /'
+export_parity "$W/cf2/latest.pt" cf "with a conv front end"
 expect_rc 3 "a refiner on per-output sigmoid masks" "$PY" "${TR[@]}" "${RCFG[@]}" mask=sigmoid --ckpt "$W/r3/latest.pt" --max-steps 0
 expect_rc 3 "--grow without --init-from" "$PY" "${TR[@]}" --ckpt "$W/y/latest.pt" --max-steps 0 --grow
 expect_rc 3 "warm start from a checkpoint no weight of which fits" "$PY" "${TR[@]}" --ckpt "$W/x/latest.pt" --max-steps 0 \
