@@ -8,7 +8,7 @@
     /usr/bin/python3 -m training.diagnose masks CKPT [--items 48]
         mean mask per output, share of bins with mask > 0.99, SI-SNRi of the louder / quieter speaker:
         finds an output stuck passing the whole mixture through (saturated sigmoid, run 3)
-    /usr/bin/python3 -m training.diagnose clean-run [--steps 600] [--lr 1e-3] [--no-in-norm] [--min-seconds S] [--tcn] [--fixed-batches N] [key=value ...]
+    /usr/bin/python3 -m training.diagnose clean-run [--steps 600] [--lr 1e-3] [--seed 0] [--no-in-norm] [--min-seconds S] [--tcn] [--fixed-batches N] [key=value ...]
         a fresh model on clean two-speaker mixtures (no degradation, no single-speaker items):
         train SI-SNRi every 50 steps; key=value are model config overrides (e.g. enc_kernel=512 chunk=32)
     /usr/bin/python3 -m training.diagnose pitch CKPT [--items 48]
@@ -219,10 +219,10 @@ class TCNBaseline(torch.nn.Module):
 
 
 def clean_run(a):
-    torch.manual_seed(0)
+    torch.manual_seed(a.seed)
     cfg = dict(kv.split("=", 1) for kv in a.overrides)
     mix = dict(CLEAN, **{k: float(v) for k, v in (kv.split("=", 1) for kv in a.mix)})
-    m = Mixer(Cache(CACHE, "train"), seed=1, seconds=4.0, min_seconds=a.min_seconds, **mix)
+    m = Mixer(Cache(CACHE, "train"), seed=1 + a.seed, seconds=4.0, min_seconds=a.min_seconds, **mix)
     model = TCNBaseline() if a.tcn else Separator(make_config(**cfg))
     print(f"params {sum(p.numel() for p in model.parameters())}", flush=True)
     if a.init_from:
@@ -393,6 +393,7 @@ def main(argv=None):
     p = sub.add_parser("clean-run")
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0, help="torch seed (weights); the batches come from mixer seed 1 + this")
     p.add_argument("--no-in-norm", action="store_true")
     p.add_argument("--fixed-batches", type=int, default=0,
                    help="cycle over this many fixed batches (an overfitting check: can the model fit a few mixtures?)")
