@@ -63,6 +63,17 @@ def main():
     extra = [float(sh(lvl(v), one, m1)) - float(plain(lvl(v), one, m1)) for v in (-10.0, -40.0)]
     assert abs(extra[0] - 0.5 * 15.0) < 0.05 and abs(extra[1]) < 1e-6, extra
     assert float(sh(lvl(-10.0), ref, mix)) == float(plain(lvl(-10.0), ref, mix)), "no hinge on two-speaker items"
+    # cap=DB: a perfect single-speaker item (the mixture passed through) scores about cap, not ~80 dB; below it ~ the same
+    from training.losses import sisnr
+    near = one[:, 0] + 1e-6 * torch.randn_like(one[:, 0])
+    free, capped = float(sisnr(near, one[:, 0]).mean()), float(sisnr(near, one[:, 0], 30.0).mean())
+    assert free > 60 and 29.0 < capped <= 30.0, (free, capped)
+    noisy = one[:, 0] + 0.3 * torch.randn_like(one[:, 0]) * one[:, 0].std()
+    d = float((sisnr(noisy, one[:, 0]) - sisnr(noisy, one[:, 0], 30.0)).abs().max())
+    assert d < 0.05, d
+    cp = TrainingLoss(model, {"speaker": "sisnr", "quiet": "hinge", "cap": 30.0})
+    pass_through = torch.stack([m1, torch.zeros_like(m1), torch.zeros_like(m1)], 1)
+    assert float(cp(pass_through, one, m1)) > float(plain(pass_through, one, m1)) + 5, "cap bounds the pass-through reward"
     for bad in ({"speaker": "psm", "psm": 1.0},):
         try:
             TrainingLoss(model, bad)
@@ -70,7 +81,8 @@ def main():
         except ValueError:
             pass
     print(f"loss check ok: hinge has no reward below -25 dB, floor does; logit spread 0 only for equal logits; "
-          f"PSA loss order-invariant, {a:.3f} -> {float(loss):.5f} with free masks; psm=10 adds 10 x {psa:.4f}; single_hinge charges a -10 dB unused output {extra[0]:.2f}, a -40 dB one 0")
+          f"PSA loss order-invariant, {a:.3f} -> {float(loss):.5f} with free masks; psm=10 adds 10 x {psa:.4f}; single_hinge charges a -10 dB unused output {extra[0]:.2f}, a -40 dB one 0; "
+          f"cap=30 holds a pass-through at {capped:.1f} dB (unbounded {free:.1f})")
     return 0
 
 
