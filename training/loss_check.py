@@ -1,11 +1,12 @@
 """Checks of the loss terms (run by training/smoke.sh): the hinge gives no reward for muting below its target,
 the logit-spread penalty is zero only for equal logits, the default loss is the runs 0-4 one, the PSA loss is
-order-invariant and reachable, psm=W adds W x the PSA loss to a time-domain loss, and single_hinge charges only single-speaker items."""
+order-invariant and reachable, psm=W adds W x the PSA loss to a time-domain loss, single_hinge charges only single-speaker items, and cap=DB bounds
+the SI-SNR of a pass-through."""
 import sys
 
 import torch
 
-from .losses import TrainingLoss, mask_spread, psm_loss, separation_loss, silence, silence_hinge
+from .losses import TrainingLoss, mask_spread, psm_loss, separation_loss, silence, silence_hinge, sisnr
 from .model import Separator
 
 
@@ -64,7 +65,6 @@ def main():
     assert abs(extra[0] - 0.5 * 15.0) < 0.05 and abs(extra[1]) < 1e-6, extra
     assert float(sh(lvl(-10.0), ref, mix)) == float(plain(lvl(-10.0), ref, mix)), "no hinge on two-speaker items"
     # cap=DB: a perfect single-speaker item (the mixture passed through) scores about cap, not ~80 dB; below it ~ the same
-    from training.losses import sisnr
     near = one[:, 0] + 1e-6 * torch.randn_like(one[:, 0])
     free, capped = float(sisnr(near, one[:, 0]).mean()), float(sisnr(near, one[:, 0], 30.0).mean())
     assert free > 60 and 29.0 < capped <= 30.0, (free, capped)

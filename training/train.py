@@ -139,6 +139,7 @@ class ValSet:
 
 MIX_KEYS = {"p_overlap": float, "p_single": float, "p_close_pitch": float, "close_semitones": float, "curriculum": lambda v: [float(x) for x in v.split(",")]}
 LOSS_KEYS = {"speaker": str, "quiet": str, "cap": float, "logit_l2": float, "psm": float, "single_hinge": float}
+LOSS_USAGE = "speaker=sisnr|snr|psm quiet=floor|hinge cap=DB logit_l2=W psm=W single_hinge=W"
 
 
 def parse_settings(items, known, option):
@@ -160,7 +161,7 @@ def parse_mix(items):
 
 
 def parse_loss(items):
-    """--loss speaker=sisnr|snr|psm quiet=floor|hinge cap=DB logit_l2=W psm=W single_hinge=W (training/losses.py)."""
+    """--loss LOSS_USAGE (training/losses.py)."""
     out = parse_settings(items, LOSS_KEYS, "--loss")
     if out.get("speaker", "sisnr") not in SPEAKER_LOSSES or out.get("quiet", "floor") not in SILENCE_LOSSES:
         raise ValueError(f"--loss speaker must be one of {SPEAKER_LOSSES}, quiet one of {SILENCE_LOSSES}")
@@ -176,7 +177,7 @@ def main(argv=None):
     ap.add_argument("--mix", nargs="*", default=None,
                     help="data-mix settings key=value, stored in the checkpoint; on resume they replace the stored ones")
     ap.add_argument("--loss", nargs="*", default=None,
-                    help="loss settings key=value (speaker=sisnr|snr|psm quiet=floor|hinge cap=DB logit_l2=W psm=W single_hinge=W), stored in the "
+                    help=f"loss settings key=value ({LOSS_USAGE}), stored in the "
                          "checkpoint; on resume they replace the stored ones. Default: the runs 0-4 loss")
     ap.add_argument("--init-from", default=None,
                     help="fresh start only: take every weight but the mask head from this checkpoint (warm start)")
