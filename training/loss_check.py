@@ -80,6 +80,14 @@ def main():
             raise AssertionError(f"{bad} accepted")
         except ValueError:
             pass
+    from training.train import parse_loss
+    assert parse_loss(["cap=30"]) == {"cap": 30.0}
+    for bad in (["speaker=snr", "cap=30"], ["speaker=psm", "cap=30"]):
+        try:
+            parse_loss(bad)
+            raise AssertionError(f"--loss {' '.join(bad)} accepted")
+        except ValueError:
+            pass
     print(f"loss check ok: hinge has no reward below -25 dB, floor does; logit spread 0 only for equal logits; "
           f"PSA loss order-invariant, {a:.3f} -> {float(loss):.5f} with free masks; psm=10 adds 10 x {psa:.4f}; single_hinge charges a -10 dB unused output {extra[0]:.2f}, a -40 dB one 0; "
           f"cap=30 holds a pass-through at {capped:.1f} dB (unbounded {free:.1f})")

@@ -165,6 +165,9 @@ def parse_loss(items):
     out = parse_settings(items, LOSS_KEYS, "--loss")
     if out.get("speaker", "sisnr") not in SPEAKER_LOSSES or out.get("quiet", "floor") not in SILENCE_LOSSES:
         raise ValueError(f"--loss speaker must be one of {SPEAKER_LOSSES}, quiet one of {SILENCE_LOSSES}")
+    if "cap" in out and out.get("speaker", "sisnr") != "sisnr":
+        # cap bounds only the SI-SNR term: with another speaker loss it would be ignored without a word
+        raise ValueError("--loss cap=DB bounds the SI-SNR speaker loss: use it with speaker=sisnr")
     return out
 
 
