@@ -10,7 +10,8 @@ def sisnr(est, ref, cap_db=None):
     """cap_db: a soft ceiling (the SI-SNR can approach it, never pass it). Without it a single-speaker item whose
     speaker output is the mixture scores far above any separation gain, so passing the mixture through one output
     outbids separating (run 12 lost 3 dB of train SI-SNRi in 300 steps once single items came in; with cap=30 the
-    slide was slower, not gone: see MODEL_CARD, 2026-12-06 fourth)."""
+    slide was slower, not gone: see MODEL_CARD, 2026-12-06 fourth). cap=20 with single items in 5-10 % of the batch
+    held the clean val within noise (MODEL_CARD, 2026-12-06 fifth)."""
     est = est - est.mean(-1, keepdim=True)
     ref = ref - ref.mean(-1, keepdim=True)
     proj = (est * ref).sum(-1, keepdim=True) / ((ref * ref).sum(-1, keepdim=True) + EPS) * ref
