@@ -9,8 +9,9 @@
  * A job's folder lives while its page holds the Web Lock `voxsplit-job:<jobId>`
  * (taken before the folder is made, released when the job is discarded or the
  * tab goes away). Folders whose lock nobody holds are leftovers of a closed or
- * crashed tab, never resumed: sweep() deletes them. Locks are per origin, so a
- * second tab's running job is never swept.
+ * crashed tab, never resumed: sweep() deletes them, and waits for the locks
+ * other tabs hold to delete those folders once their tab lets go. Locks are
+ * per origin, so a second tab's running job is never swept.
  */
 export const JOBS_DIR = 'jobs';
 export const EXPORT_DIR = 'export';
@@ -31,7 +32,7 @@ export type ProgressCallback = (fraction: number) => void;
 export interface StorageWorkerApi {
   /** Whether this browser can write OPFS files from a worker (sync access handles); probed once. */
   available(): Promise<boolean>;
-  /** Deletes the job folders nobody holds a lock for; resolves with their ids. */
+  /** Deletes the job folders nobody holds a lock for (resolves with their ids); deletes the others' once released. */
   sweep(): Promise<string[]>;
   /** Creates the job's folder and one empty WAV per track. `expectedBytes` is checked against the free quota. */
   open(jobId: string, tracks: number, sampleRate: number, expectedBytes: number): Promise<void>;

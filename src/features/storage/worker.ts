@@ -193,6 +193,39 @@ function throttled(total: number, report?: ProgressCallback): (bytes: number) =>
   };
 }
 
+async function removeFolder(dir: FileSystemDirectoryHandle, name: string): Promise<boolean> {
+  return dir.removeEntry(name, { recursive: true }).then(
+    () => true,
+    (e: unknown) => e instanceof DOMException && e.name === 'NotFoundError',
+  );
+}
+
+/** Folders this page waits to delete, by job id. */
+const waiting = new Set<string>();
+const SWEEP_RETRY_MS = [0, 250, 1_000, 4_000];
+
+/**
+ * A folder whose job lock another tab holds (or whose files a closing tab has
+ * not yet let go of) is deleted once that lock is free: a tab closed while
+ * this one is open leaves nothing behind, and a live job is never touched,
+ * since its tab holds the lock for as long as the job's folder lives. Files
+ * can outlive the lock by a moment while a closed tab's worker shuts down,
+ * hence the retries.
+ */
+function sweepWhenReleased(name: string): void {
+  if (waiting.has(name)) return;
+  waiting.add(name);
+  void navigator.locks
+    .request(JOB_LOCK_PREFIX + name, async () => {
+      for (const ms of SWEEP_RETRY_MS) {
+        await new Promise((r) => setTimeout(r, ms));
+        if (await serial('internal', async () => open.has(name) || removeFolder(await jobsDir(), name))) return;
+      }
+    })
+    .catch(() => {})
+    .finally(() => waiting.delete(name));
+}
+
 const api: StorageWorkerApi = {
   available() {
     probed ??= probe();
@@ -209,12 +242,9 @@ const api: StorageWorkerApi = {
       for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
       const swept: string[] = [];
       for (const name of names) {
-        if (open.has(name) || live.has(JOB_LOCK_PREFIX + name)) continue;
-        // Another tab may still hold a file open without its lock (it never does so here): skip, next start retries.
-        await dir.removeEntry(name, { recursive: true }).then(
-          () => swept.push(name),
-          () => {},
-        );
+        if (open.has(name)) continue;
+        if (!live.has(JOB_LOCK_PREFIX + name) && (await removeFolder(dir, name))) swept.push(name);
+        else sweepWhenReleased(name);
       }
       return swept;
     });
