@@ -219,7 +219,7 @@ function sweepWhenReleased(name: string): void {
     .request(JOB_LOCK_PREFIX + name, async () => {
       for (const ms of SWEEP_RETRY_MS) {
         await new Promise((r) => setTimeout(r, ms));
-        if (await serial('internal', async () => open.has(name) || removeFolder(await jobsDir(), name))) return;
+        if (await serial('internal', async () => removeFolder(await jobsDir(), name))) return;
       }
     })
     .catch(() => {})
