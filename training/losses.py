@@ -156,6 +156,8 @@ class TrainingLoss:
         self.logit_l2 = float(kw.pop("logit_l2", 0.0))
         self.psm_weight = float(kw.pop("psm", 0.0))
         self.single_hinge = float(kw.pop("single_hinge", 0.0))
+        # bg_weight: the background output's share in both the time-domain loss and the PSA anchor (0.5 in runs 0-12)
+        self.bg_weight = float(kw.pop("bg_weight", 0.5))
         self.psm = kw.get("speaker") == "psm"
         self.kw = kw
         self.model = model
@@ -168,9 +170,11 @@ class TrainingLoss:
             model.logits_out.register_forward_hook(lambda _m, _i, out: setattr(self, "logits", out))
 
     def __call__(self, est, ref, mix):
-        loss = psm_loss(self.model, self.logits, ref, mix) if self.psm else separation_loss(est, ref, mix, **self.kw)
+        bg = self.bg_weight
+        loss = (psm_loss(self.model, self.logits, ref, mix, bg) if self.psm
+                else separation_loss(est, ref, mix, bg_weight=bg, **self.kw))
         if self.psm_weight > 0:
-            loss = loss + self.psm_weight * psm_loss(self.model, self.logits, ref, mix)
+            loss = loss + self.psm_weight * psm_loss(self.model, self.logits, ref, mix, bg)
         if self.single_hinge > 0:
             loss = loss + self.single_hinge * single_speaker_hinge(est, ref, mix).mean()
         if self.logit_l2 > 0:
