@@ -114,9 +114,12 @@ async function deleteJob(jobId: string): Promise<void> {
   try {
     await (await jobsDir()).removeEntry(jobId, { recursive: true });
   } catch (e) {
-    if (!(e instanceof DOMException && e.name === 'NotFoundError')) throw e;
+    if (!isNotFound(e)) throw e;
   }
 }
+
+/** A folder already gone counts as deleted. */
+const isNotFound = (e: unknown): boolean => e instanceof DOMException && e.name === 'NotFoundError';
 
 /** Where an export's bytes go: a file in the job's export folder, or memory when there is no OPFS. */
 interface Output {
@@ -196,7 +199,7 @@ function throttled(total: number, report?: ProgressCallback): (bytes: number) =>
 async function removeFolder(dir: FileSystemDirectoryHandle, name: string): Promise<boolean> {
   return dir.removeEntry(name, { recursive: true }).then(
     () => true,
-    (e: unknown) => e instanceof DOMException && e.name === 'NotFoundError',
+    isNotFound,
   );
 }
 
