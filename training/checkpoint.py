@@ -55,7 +55,7 @@ def _dec(o):
     return o
 
 
-def save(path, *, config, model, optim, step, wall_s, sampler, hparams):
+def save(path, *, config, model, optim, step, wall_s, sampler, hparams, ema=None):
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
     obj = {
@@ -69,6 +69,8 @@ def save(path, *, config, model, optim, step, wall_s, sampler, hparams):
         "sampler": dict(sampler),
         "hparams": dict(hparams),
     }
+    if ema is not None:  # training.ema: the moving average of the weights (absent when off)
+        obj["ema"] = {k: v.clone() for k, v in ema.items()}
     tmp = path + ".tmp"
     torch.save(_enc(obj), tmp)
     os.replace(tmp, path)

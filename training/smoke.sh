@@ -59,15 +59,44 @@ step "mix v2 knobs, loss terms"
 "$PY" -m training.mix_check "$W/cache"
 "$PY" -m training.loss_check
 step "train 4 steps straight, and 2 + resume 2 (the resumed run takes the mix from the checkpoint)"
-"$PY" "${TR[@]}" "${CFG[@]}" "${MIX[@]}" --ckpt "$W/a/latest.pt" --max-steps 4 >/dev/null
-"$PY" "${TR[@]}" "${CFG[@]}" "${MIX[@]}" --ckpt "$W/b/latest.pt" --max-steps 2 >/dev/null
+"$PY" "${TR[@]}" "${CFG[@]}" "${MIX[@]}" --ema 0.9 --ckpt "$W/a/latest.pt" --max-steps 4 >/dev/null
+"$PY" "${TR[@]}" "${CFG[@]}" "${MIX[@]}" --ema 0.9 --ckpt "$W/b/latest.pt" --max-steps 2 >/dev/null
 "$PY" "${TR[@]}" --ckpt "$W/b/latest.pt" --max-steps 4 >/dev/null
-"$PY" -m training.resume_check "$W/a/latest.pt" "$W/b/latest.pt" || die "resume is not exact"
+"$PY" -m training.resume_check "$W/a/latest.pt" "$W/b/latest.pt" || die "resume is not exact (weights, Adam, RNG, weight EMA)"
+step "weight EMA and checkpoint averaging: the EMA arithmetic, scored in the log, exported by training.average"
+"$PY" - "$W/a/latest.pt" <<'EOF' || die "weight EMA is wrong"
+import sys, torch
+from training import checkpoint as ck
+from training.ema import WeightEMA
+m = torch.nn.Linear(3, 2)
+e = WeightEMA(m, 0.9)
+w0 = m.weight.detach().clone()
+with torch.no_grad():
+    m.weight.add_(1.0)
+e.update(m)
+assert torch.allclose(e.state["weight"], w0 + 0.1), "one update of decay 0.9 moves the average 0.1 of the way"
+a = ck.load(sys.argv[1])
+assert a["hparams"]["ema"] == 0.9 and set(a["ema"]) == set(a["model"])
+assert any(not torch.equal(a["ema"][k], a["model"][k]) for k in a["model"]), "the EMA equals the weights after 4 steps"
+EOF
+awk -F'\t' 'NR > 1 && $3 != "" && $8 == "" {bad = 1} END {exit bad}' "$W/a/train_log.tsv" || die "a val row without the EMA score"
+"$PY" -m training.average --ema "$W/a-ema.pt" "$W/a/latest.pt" >/dev/null
+"$PY" -m training.average "$W/a-mean.pt" "$W/a/latest.pt" "$W/a-ema.pt" >/dev/null
+"$PY" - "$W/a/latest.pt" "$W/a-ema.pt" "$W/a-mean.pt" <<'EOF' || die "training.average is wrong"
+import sys, torch
+from training import checkpoint as ck
+a, e, m = (ck.load(p) for p in sys.argv[1:])
+k = "mask.weight"
+assert torch.equal(e["model"][k], a["ema"][k]) and "ema" not in e and e["hparams"]["weights"] == "ema"
+assert torch.allclose(m["model"][k], (a["model"][k] + a["ema"][k]) / 2, atol=1e-7) and m["hparams"]["averaged_steps"] == [4, 4]
+EOF
+"$PY" -m training.export --ckpt "$W/a-mean.pt" --out "$W/a-mean.onnx" >/dev/null || die "an averaged checkpoint does not export"
 [ "$(wc -l < "$W/a/train_log.tsv")" -ge 5 ] || die "training log too short"
 expect_rc 3 "unknown --mix key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --mix p_nonsense=1
 expect_rc 3 "unknown --loss key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --loss p_nonsense=1
 "$PY" "${TR[@]}" "${CFG[@]}" --ckpt "$W/l/latest.pt" --max-steps 2 --loss quiet=hinge logit_l2=0.01 >/dev/null
 "$PY" "${TR[@]}" --ckpt "$W/l/latest.pt" --max-steps 3 >/dev/null
+expect_rc 3 "--ema on a checkpoint without EMA weights" "$PY" -m training.average --ema "$W/x.pt" "$W/l/latest.pt"
 "$PY" "${TR[@]}" "${CFG[@]}" --ckpt "$W/p/latest.pt" --max-steps 2 --loss speaker=psm >/dev/null
 expect_rc 3 "PSA loss without the STFT front end" "$PY" "${TR[@]}" "${CFG[@]}" frontend=learned --ckpt "$W/q/latest.pt" --max-steps 1 --loss speaker=psm
 "$PY" -c "

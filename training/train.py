@@ -11,6 +11,7 @@ checkpoint kept on disk).
 """
 import argparse
 import collections
+import copy
 import concurrent.futures
 import json
 import math
@@ -26,16 +27,17 @@ import torch
 
 from . import checkpoint as ck
 from .cache import Cache, DataError
+from .ema import WeightEMA
 from .losses import SILENCE_LOSSES, SPEAKER_LOSSES, TrainingLoss, batch_sisnri, sisnri_2spk
 from .mix import Mixer
 from .model import Separator, check_grown_shift, count_params, make_config, make_identity, refine_bins
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LOG_HEADER = "step\tloss\tval_sisnri_db\tlr\twall_h\ttime\ttrain_sisnri_db\n"
+LOG_HEADER = "step\tloss\tval_sisnri_db\tlr\twall_h\ttime\ttrain_sisnri_db\tval_ema_sisnri_db\n"
 
 
 def upgrade_log_header(path):
-    """Logs written before the train_sisnri_db column get the new header (old rows just lack the field)."""
+    """Logs written before the train_sisnri_db / val_ema_sisnri_db columns get the new header (old rows lack them)."""
     with open(path) as f:
         lines = f.readlines()
     if lines and lines[0] != LOG_HEADER:
@@ -201,6 +203,10 @@ def main(argv=None):
                     help="the learning rate of the add-ons (mask refiner, conv front end) as a multiple of the base one "
                          "(default 1; stored in the checkpoint): an add-on grown onto a trained model starts at zero "
                          "and needs to move faster")
+    ap.add_argument("--ema", type=float, default=None,
+                    help="keep an exponential moving average of the weights with this decay (e.g. 0.999; 0 turns it "
+                         "off), stored in the checkpoint and scored beside the weights at each val (training/ema.py); "
+                         "export it with `training.average --ema`")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-steps", type=int, default=10 ** 9, help="stop at this global step")
     ap.add_argument("--max-minutes", type=float, default=1e9)
@@ -250,6 +256,12 @@ def main(argv=None):
         if resume and a.lr is not None and a.lr != hp["lr"]:
             print(f"[train] base learning rate changed at step {int(state['step'])}: {hp['lr']} -> {a.lr}", flush=True)
             hp = dict(hp, lr=a.lr)
+        if a.ema is not None:
+            if a.ema != 0 and not 0 < a.ema < 1:
+                raise ValueError("--ema must be in (0, 1), e.g. 0.999, or 0 (off)")
+            if resume and a.ema != hp.get("ema", 0):
+                print(f"[train] weight EMA changed at step {int(state['step'])}: {hp.get('ema', 0)} -> {a.ema}", flush=True)
+            hp = dict(hp, ema=a.ema)
         if a.mix is not None:
             mix_hp = parse_mix(a.mix)
             if resume and mix_hp != hp.get("mix", {}):
@@ -311,6 +323,14 @@ def main(argv=None):
                 return 3
             print(f"[train] warm start from {a.init_from}: {len(took)} tensors copied, fresh: {', '.join(fresh)}", flush=True)
         print(f"[train] fresh start: {json.dumps(config)} params={count_params(model)}", flush=True)
+    ema = ema_model = None
+    if hp.get("ema", 0):
+        try:  # turned on at a resume: it starts from the weights of that step
+            ema = WeightEMA(model, hp["ema"], state.get("ema") if resume else None)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 3
+        ema_model = copy.deepcopy(model)  # not a new Separator: its random init would draw from the resumed RNG
     mixer = Mixer(train_cache, seed=hp["seed"], seconds=hp["seconds"], **hp.get("mix", {}))
     feed = BatchFeed(mixer, hp["batch"], a.workers)
     if a.device.startswith("cuda"):
@@ -336,13 +356,13 @@ def main(argv=None):
 
     def save():
         ck.save(a.ckpt, config=config, model=model, optim=opt, step=step, wall_s=wall_s,
-                sampler={"seed": hp["seed"], "step": step}, hparams=hp)
+                sampler={"seed": hp["seed"], "step": step}, hparams=hp, ema=None if ema is None else ema.state)
 
-    def log(loss, v, tr):
+    def log(loss, v, tr, ve=None):
         with open(log_path, "a") as f:
             f.write(f"{step}\t{'' if loss is None else f'{loss:.4f}'}\t{'' if v is None else f'{v:.3f}'}\t"
                     f"{lr_at(step, hp['lr'], hp['warmup'], hp.get('rewarm')):.3g}\t{wall_s / 3600:.4f}\t{time.strftime('%Y-%m-%dT%H:%M:%S')}\t"
-                    f"{'' if tr is None else f'{tr:.3f}'}\n")
+                    f"{'' if tr is None else f'{tr:.3f}'}\t{'' if ve is None else f'{ve:.3f}'}\n")
 
     try:
         loss_fn = TrainingLoss(model, hp.get("loss", {}))
@@ -378,22 +398,27 @@ def main(argv=None):
                       file=sys.stderr, flush=True)
                 return 4
             opt.step()
+            if ema is not None:
+                ema.update(model)
             step += 1
             wall_s += time.time() - t0
             losses.append(loss.item())
             ti = batch_sisnri(est.detach(), ref_t, mix_t)
             if ti is not None:
                 train_imp.append(ti)
-            v = None
+            v = ve = None
             if val is not None and a.val_every > 0 and step % a.val_every == 0:
                 t1 = time.time()
                 v = val.score(model, a.device)
+                if ema is not None:
+                    ve = val.score(ema.load_into(ema_model), a.device)
                 wall_s += time.time() - t1
-                print(f"[train] step {step} val SI-SNRi {v:.2f} dB", flush=True)
+                print(f"[train] step {step} val SI-SNRi {v:.2f} dB" + ("" if ve is None else f", EMA weights {ve:.2f} dB"),
+                      flush=True)
             if step % a.log_every == 0 or v is not None:
                 ml = float(np.mean(losses)) if losses else None
                 tr = float(np.mean(train_imp)) if train_imp else None
-                log(ml, v, tr)
+                log(ml, v, tr, ve)
                 print(f"[train] step {step} loss {ml:.3f} train SI-SNRi {'-' if tr is None else f'{tr:.2f}'} dB "
                       f"d={mixer.difficulty(step):.2f} {(time.time() - t_log) / max(1, len(losses)):.3f}s/step "
                       f"lr {lr_at(step, hp['lr'], hp['warmup'], hp.get('rewarm')):.2e}", flush=True)

@@ -1,0 +1,32 @@
+"""An exponential moving average of the model's weights, kept beside the trained ones.
+
+At a CPU's batch of 4 the weights move noisily from step to step; their average over the last ~1/(1-decay) steps sits
+nearer the floor of the basin than any single step (the same idea as averaging saved checkpoints, training.average,
+but over every step). It starts as a copy of the weights at the step it is turned on, so it needs no bias correction.
+"""
+import torch
+
+
+class WeightEMA:
+    def __init__(self, model, decay, state=None):
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"--ema must be in (0, 1), e.g. 0.999 (got {decay})")
+        self.decay = float(decay)
+        own = model.state_dict()
+        if state is not None and (set(state) != set(own) or any(state[k].shape != own[k].shape for k in own)):
+            raise ValueError("the checkpoint's EMA weights do not fit the model")
+        src = own if state is None else state
+        self.state = {k: v.detach().float().clone() for k, v in src.items()}
+
+    @torch.no_grad()
+    def update(self, model):
+        for k, v in model.state_dict().items():
+            e = self.state[k]
+            if v.is_floating_point():
+                e.mul_(self.decay).add_(v.detach().float(), alpha=1.0 - self.decay)
+            else:  # integer buffers (counters) follow the model
+                e.copy_(v)
+
+    def load_into(self, model):
+        model.load_state_dict(self.state)
+        return model
