@@ -363,6 +363,28 @@ for n in m.graph.node:
     n.output[:] = ["separated" if o == old else o for o in n.output]
 onnx.save(m, sys.argv[2])
 EOF
+step "real-meeting check (training.meetings): labelled frames scored right, the CLI on a generated meeting"
+"$PY" - <<'EOF' || die "training.meetings scores constructed outputs wrongly"
+import numpy as np
+from training.meetings import score_file
+SR = 16000
+turns = [(0.0, 4.0, "p1"), (4.0, 8.0, "p2"), (6.0, 8.0, "p1")]  # p1 alone, p2 alone, then both
+rng = np.random.default_rng(0)
+v1, v2 = rng.standard_normal(8 * SR) * 0.1, rng.standard_normal(8 * SR) * 0.1
+on = lambda s, e: (np.arange(8 * SR) >= s * SR) & (np.arange(8 * SR) < e * SR)
+p1 = v1 * (on(0, 4) | on(6, 8)); p2 = v2 * on(4, 8)
+good = score_file(np.stack([p2, p1, 0.001 * v1]), turns, 0.5, 1.0)  # each person on their own track (B, A)
+assert good["two_person"] == 1.0 and all(c == 1.0 for c, _ in good["consistency"].values()), good
+assert good["solo_frames"] == 12 and good["overlap_frames"] == 4 and max(good["solo_leak"]) < -60, good
+assert max(abs(v) for v in good["overlap_split"]) < 1.0, good["overlap_split"]
+lumped = score_file(np.stack([p1 + p2, 0 * p1, 0.001 * v1]), turns, 0.5, 1.0)  # no separation: one track has both
+assert lumped["two_person"] == 0.5 and max(lumped["overlap_split"]) < -60, lumped
+print("   one voice per track: two-person 1.00, overlap split ~0 dB; both voices on one track: 0.50, < -60 dB")
+EOF
+"$PY" -m training.meetings "$W/pub/q1.onnx" --data "$W/data" --min-solo 0.5 --json "$W/meet.json" | tail -5 | sed 's/^/   /'
+"$PY" -c "import json; s = json.load(open('$W/meet.json'))['summary']; assert s['files'] == 1 and s['frames']['solo'] > 0, s" \
+  || die "the meeting check found no labelled frames in the generated meeting"
+expect_rc 2 "meeting check without meetings" "$PY" -m training.meetings "$W/pub/q1.onnx" --data "$W/nodata"
 expect_rc 3 "eval of a contract-breaking model" training/eval "$W/broken.onnx" --cache "$W/cache" --items 1 --seconds 1
 expect_rc 2 "eval with missing data" training/eval "$W/pub/q1.onnx" --cache "$W/nocache" --data "$W/nodata" --items 1
 mkdir -p "$W/emptycache" && cp "$W/cache/meta.json" "$W/emptycache/"

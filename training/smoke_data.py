@@ -65,13 +65,27 @@ def main(argv=None):
         sf.write(p, x, dur_sr, format="FLAC")
         rows.append(f"{rel}\t{len(x) / dur_sr:.2f}\t{speaker}\t{split}\t{source}")
 
+    said = {}
     for s in range(a.speakers):
         split = "val" if s % 4 == 3 else "train"
         voice, pitch, speed = VOICES[s % len(VOICES)], 20 + 7 * s % 70, 140 + 9 * s % 60
         for u in range(2):
             x = espeak(SENTENCES[(s + u) % len(SENTENCES)], voice, pitch, speed) if use_espeak else harmonic(rng, 2.5)
+            said[s, u] = x
             put(f"speech/smoke/spk{s:02d}_{u}.flac", x, speaker=f"smoke-{s}", split=split,
                 source="espeak-ng" if use_espeak else "synthetic")
+    # a labelled "meeting" (training.meetings): A alone, B alone, then A again over the end of B
+    turns, t = [], 0.0
+    for spk, utt, gap in ((0, 0, 0.3), (1, 0, -0.8), (0, 1, 0.3)):
+        turns.append((t, t + len(said[spk, utt]) / SR, f"smoke-{spk}", said[spk, utt]))
+        t = turns[-1][1] + gap
+    meet = np.zeros(int(np.ceil(max(e for _, e, _, _ in turns) * SR)) + SR // 2, np.float32)
+    for start, _, _, x in turns:
+        i = int(round(start * SR))
+        meet[i:i + len(x)] += x
+    put("meetings/smoke/meet0.flac", (0.9 * meet / np.abs(meet).max()).astype(np.float32), speaker="multi", split="eval")
+    with open(os.path.join(a.out, "meetings", "smoke", "meet0.rttm"), "w") as f:
+        f.writelines(f"SPEAKER meet0 1 {s:.3f} {e - s:.3f} <NA> <NA> {spk} <NA> <NA>\n" for s, e, spk, _ in turns)
     if a.bad_rate:
         put("speech/smoke/bad_rate.flac", harmonic(rng, 1.0)[:8000], dur_sr=8000, speaker="smoke-bad")
     for i in range(4):
