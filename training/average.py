@@ -17,6 +17,7 @@ import sys
 import torch
 
 from . import checkpoint as ck
+from .model import Separator, make_config
 
 
 def average(objs, use_ema=False):
@@ -26,7 +27,9 @@ def average(objs, use_ema=False):
         missing = [str(o["step"]) for o in objs if "ema" not in o]
         if missing:
             raise ck.CheckpointError(f"no EMA weights in the checkpoint of step {', '.join(missing)} (train with --ema)")
-        objs = [{**o, "model": o["ema"]} for o in objs]
+        params = {k for k, _ in Separator(make_config(**objs[0]["config"])).named_parameters()}
+        # buffers (fixed DFT kernels) from the weights: an EMA kept before they were excluded from it drifted by rounding
+        objs = [{**o, "model": {k: (v if k in params else o["model"][k]) for k, v in o["ema"].items()}} for o in objs]
     first = objs[0]
     for o in objs[1:]:
         ck.check_config(o, first["config"])

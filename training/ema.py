@@ -20,11 +20,12 @@ class WeightEMA:
 
     @torch.no_grad()
     def update(self, model):
+        params = {k for k, _ in model.named_parameters()}
         for k, v in model.state_dict().items():
             e = self.state[k]
-            if v.is_floating_point():
+            if k in params:
                 e.mul_(self.decay).add_(v.detach().float(), alpha=1.0 - self.decay)
-            else:  # integer buffers (counters) follow the model
+            else:  # buffers (fixed DFT kernels, counters) follow the model: float rounding would move a constant
                 e.copy_(v)
 
     def load_into(self, model):
