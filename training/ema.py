@@ -12,6 +12,7 @@ class WeightEMA:
         if not 0.0 < decay < 1.0:
             raise ValueError(f"--ema must be in (0, 1), e.g. 0.999 (got {decay})")
         self.decay = float(decay)
+        self.params = {k for k, _ in model.named_parameters()}
         own = model.state_dict()
         if state is not None and (set(state) != set(own) or any(state[k].shape != own[k].shape for k in own)):
             raise ValueError("the checkpoint's EMA weights do not fit the model")
@@ -20,10 +21,9 @@ class WeightEMA:
 
     @torch.no_grad()
     def update(self, model):
-        params = {k for k, _ in model.named_parameters()}
         for k, v in model.state_dict().items():
             e = self.state[k]
-            if k in params:
+            if k in self.params:
                 e.mul_(self.decay).add_(v.detach().float(), alpha=1.0 - self.decay)
             else:  # buffers (fixed DFT kernels, counters) follow the model: float rounding would move a constant
                 e.copy_(v)
