@@ -20,6 +20,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+# ../shared/data beside the project checkout (DEVELOPERS.md): where every tool looks unless told --data
+DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
+
 SR = 16000
 
 
@@ -210,7 +213,7 @@ class Cache:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     here = os.path.dirname(os.path.abspath(__file__))
-    ap.add_argument("--data", default=os.path.join(here, "..", "..", "shared", "data"))
+    ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--out", default=os.path.join(here, "cache"))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--codecs", action="store_true", help="only add the MP3/Opus variants of the train speech")

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from . import checkpoint as ck
-from .cache import Cache, read_manifest
+from .cache import DEFAULT_DATA, Cache, read_manifest
 from .export import load_model
 from .losses import TrainingLoss, batch_sisnri, np_sisnr, pit2, separation_loss, sisnr, sisnri_2spk
 from .mix import Mixer
@@ -389,7 +389,7 @@ def main(argv=None):
     for name in ("segments", "pitch", "masks", "refiner"):
         checkpoint_command(sub, name)
     p = checkpoint_command(sub, "sources")
-    p.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data"))
+    p.add_argument("--data", default=DEFAULT_DATA)
     p = sub.add_parser("clean-run")
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--lr", type=float, default=1e-3)

@@ -32,7 +32,7 @@ import time
 import numpy as np
 from scipy.signal import fftconvolve, istft, stft
 
-from .cache import Cache, DataError, build
+from .cache import DEFAULT_DATA, Cache, DataError, build
 from .losses import np_sisnr, pit2
 from .mix import SR, Mixer, band_sos, sosfilt
 from .model import make_config, stft_hop
@@ -43,6 +43,12 @@ NODE_INFER = os.path.join(HERE, "js", "infer.mjs")
 
 class ContractError(Exception):
     pass
+
+
+def contract_refused(e):
+    """The one message (and exit code) for a model that breaks the contract."""
+    print(f"error: model breaks the contract: {e}", file=sys.stderr)
+    return 3
 
 
 def check_model_file(path):
@@ -238,7 +244,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model")
     ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
-    ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data"))
+    ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--items", type=int, default=40)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--json", default=None)
@@ -249,8 +255,7 @@ def main(argv=None):
     try:
         check_model_file(a.model)
     except ContractError as e:
-        print(f"error: model breaks the contract: {e}", file=sys.stderr)
-        return 3
+        return contract_refused(e)
     try:
         if not os.path.isfile(os.path.join(a.cache, "meta.json")):
             print(f"[eval] no cache at {a.cache}; decoding {a.data} once", file=sys.stderr)
@@ -267,8 +272,7 @@ def main(argv=None):
         print(f"error: {e}", file=sys.stderr)
         return 2
     except ContractError as e:
-        print(f"error: model breaks the contract: {e}", file=sys.stderr)
-        return 3
+        return contract_refused(e)
     print_report(a.model, res)
     res["eval_seconds"] = round(time.time() - t0, 1)
     if a.json:

@@ -29,11 +29,10 @@ import sys
 import numpy as np
 import soundfile as sf
 
-from .cache import DataError
-from .evaluate import ContractError, check_model_file, infer
+from .cache import DEFAULT_DATA, DataError
+from .evaluate import ContractError, check_model_file, contract_refused, infer
 from .mix import SR
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 EPS = 1e-10
 
 
@@ -166,7 +165,7 @@ def fmt(v, spec=".1f"):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model")
-    ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data"))
+    ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--frame", type=float, default=0.5, help="frame length in seconds")
     ap.add_argument("--min-solo", type=float, default=3.0, help="seconds of solo frames for a person to count in consistency")
     ap.add_argument("--json", default=None)
@@ -174,8 +173,7 @@ def main(argv=None):
     try:
         check_model_file(a.model)
     except ContractError as e:
-        print(f"error: model breaks the contract: {e}", file=sys.stderr)
-        return 3
+        return contract_refused(e)
     try:
         items = meetings(a.data)
         audio = [load(p) for _, p, _ in items]
@@ -184,8 +182,7 @@ def main(argv=None):
         print(f"error: {e}", file=sys.stderr)
         return 2
     except ContractError as e:
-        print(f"error: model breaks the contract: {e}", file=sys.stderr)
-        return 3
+        return contract_refused(e)
     files = {fid: score_file(o, turns, a.frame, a.min_solo) for (fid, _, turns), o in zip(items, outs)}
     print(f"{'file':<8} {'people':>6} {'solo':>5} {'overlap':>7} {'leak dB':>8} {'split dB':>8} {'consist.':>8} {'2-person':>8}")
     for fid, f in files.items():
