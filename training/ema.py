@@ -10,21 +10,21 @@ import torch
 class WeightEMA:
     def __init__(self, model, decay, state=None):
         if not 0.0 < decay < 1.0:
-            raise ValueError(f"--ema must be in (0, 1), e.g. 0.999 (got {decay})")
+            raise ValueError(f"--ema must be in (0, 1), e.g. 0.999, or 0 (off) (got {decay})")
         self.decay = float(decay)
         self.params = {k for k, _ in model.named_parameters()}
         own = model.state_dict()
         if state is not None and (set(state) != set(own) or any(state[k].shape != own[k].shape for k in own)):
             raise ValueError("the checkpoint's EMA weights do not fit the model")
         src = own if state is None else state
-        self.state = {k: v.detach().float().clone() for k, v in src.items()}
+        self.state = {k: v.detach().clone() for k, v in src.items()}
 
     @torch.no_grad()
     def update(self, model):
         for k, v in model.state_dict().items():
             e = self.state[k]
             if k in self.params:
-                e.mul_(self.decay).add_(v.detach().float(), alpha=1.0 - self.decay)
+                e.mul_(self.decay).add_(v.detach(), alpha=1.0 - self.decay)
             else:  # buffers (fixed DFT kernels, counters) follow the model: float rounding would move a constant
                 e.copy_(v)
 

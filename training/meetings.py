@@ -137,23 +137,26 @@ def score_file(out, turns, frame_s, min_solo_s):
     }
 
 
+def median(v):
+    return None if not v else float(np.median(v))
+
+
 def summarise(files):
     cat = lambda k: [v for f in files.values() for v in f[k]]  # noqa: E731
     leak, split = cat("solo_leak"), cat("overlap_split")
     cons = [c for f in files.values() for c in f["consistency"].values()]
     two = [f["two_person"] for f in files.values() if f["two_person"] is not None]
-    med = lambda v: None if not v else float(np.median(v))  # noqa: E731
     return {
         "files": len(files),
-        "solo_leak_median_db": med(leak),
+        "solo_leak_median_db": median(leak),
         "solo_leak_share_le_20db": None if not leak else float(np.mean(np.array(leak) <= -20)),
-        "overlap_split_median_db": med(split),
+        "overlap_split_median_db": median(split),
         "consistency": None if not cons else float(sum(c * n for c, n in cons) / sum(n for _, n in cons)),
         "consistency_people": len(cons),
         "two_person": None if not two else float(np.mean(two)),
         "two_person_files": len(two),
-        "bg_share_speech_median_db": med(cat("bg_share_speech")),
-        "bg_share_silence_median_db": med(cat("bg_share_silence")),
+        "bg_share_speech_median_db": median(cat("bg_share_speech")),
+        "bg_share_silence_median_db": median(cat("bg_share_silence")),
         "frames": {"solo": len(leak), "overlap": len(split)},
     }
 
@@ -188,12 +191,12 @@ def main(argv=None):
     for fid, f in files.items():
         cons = [c for c, _ in f["consistency"].values()]
         print(f"{fid:<8} {f['people']:>6} {f['solo_frames']:>5} {f['overlap_frames']:>7} "
-              f"{fmt(np.median(f['solo_leak']) if f['solo_leak'] else None):>8} "
-              f"{fmt(np.median(f['overlap_split']) if f['overlap_split'] else None):>8} "
+              f"{fmt(median(f['solo_leak'])):>8} {fmt(median(f['overlap_split'])):>8} "
               f"{fmt(np.mean(cons) if cons else None, '.2f'):>8} {fmt(f['two_person'], '.2f'):>8}")
     s = summarise(files)
+    share = s["solo_leak_share_le_20db"]
     print(f"model: {a.model}; {s['files']} meetings, {a.frame} s frames")
-    print(f"solo leak      median {fmt(s['solo_leak_median_db'])} dB; {fmt(100 * s['solo_leak_share_le_20db'] if s['solo_leak_share_le_20db'] is not None else None, '.0f')}% of {s['frames']['solo']} solo frames <= -20 dB")
+    print(f"solo leak      median {fmt(s['solo_leak_median_db'])} dB; {fmt(None if share is None else 100 * share, '.0f')}% of {s['frames']['solo']} solo frames <= -20 dB")
     print(f"overlap split  median {fmt(s['overlap_split_median_db'])} dB over {s['frames']['overlap']} two-person frames")
     print(f"consistency    {fmt(s['consistency'], '.2f')} ({s['consistency_people']} people)")
     print(f"two-person     {fmt(s['two_person'], '.2f')} ({s['two_person_files']} files; 0.5 = chance)")

@@ -256,9 +256,7 @@ def main(argv=None):
         if resume and a.lr is not None and a.lr != hp["lr"]:
             print(f"[train] base learning rate changed at step {int(state['step'])}: {hp['lr']} -> {a.lr}", flush=True)
             hp = dict(hp, lr=a.lr)
-        if a.ema is not None:
-            if a.ema != 0 and not 0 < a.ema < 1:
-                raise ValueError("--ema must be in (0, 1), e.g. 0.999, or 0 (off)")
+        if a.ema is not None:  # its range is checked where the average is made (WeightEMA)
             if resume and a.ema != hp.get("ema", 0):
                 print(f"[train] weight EMA changed at step {int(state['step'])}: {hp.get('ema', 0)} -> {a.ema}", flush=True)
             hp = dict(hp, ema=a.ema)
