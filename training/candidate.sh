@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -f "$CKPT" ] || { echo "no checkpoint at $CKPT" >&2; exit 2; }
-SHIPPED=public/models/voxsplit-dp-small-int8.onnx
+SHIPPED=$($PY -c "from training.manifest import shipped_model; print(shipped_model())")
 SHA=$(sha256sum "$SHIPPED" | cut -c1-12)
 BASE=training/runs/shipped-$SHA
 OUT=training/runs/candidates/$TAG

@@ -8,10 +8,14 @@ import torch
 
 
 class WeightEMA:
-    def __init__(self, model, decay, state=None):
+    @staticmethod
+    def check_decay(decay):
         if not 0.0 < decay < 1.0:
             raise ValueError(f"--ema must be in (0, 1), e.g. 0.999, or 0 (off) (got {decay})")
-        self.decay = float(decay)
+        return float(decay)
+
+    def __init__(self, model, decay, state=None):
+        self.decay = self.check_decay(decay)
         self.params = {k for k, _ in model.named_parameters()}
         own = model.state_dict()
         if state is not None and (set(state) != set(own) or any(state[k].shape != own[k].shape for k in own)):

@@ -21,6 +21,7 @@ import torch
 
 from . import checkpoint as ck
 from .dft_graph import build_kernels_in_graph
+from .manifest import MODEL_ID
 from .model import Separator, make_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -107,7 +108,7 @@ def main(argv=None):
     ap.add_argument("--ckpt", default=os.path.join(HERE, "checkpoints", "latest.pt"))
     ap.add_argument("--random", action="store_true", help="export randomly initialised weights")
     ap.add_argument("--config", nargs="*", default=[], help="model config (with --random)")
-    ap.add_argument("--out", default=os.path.join(HERE, "runs", "export", "voxsplit-dp-small-fp32.onnx"))
+    ap.add_argument("--out", default=os.path.join(HERE, "runs", "export", f"{MODEL_ID}-fp32.onnx"))
     ap.add_argument("--parity-dir", default=None)
     ap.add_argument("--leak-gate", type=float, default=None, metavar="DB",
                     help="fade a speaker output whose ~1 s level is DB (negative) below the other's")

@@ -66,6 +66,16 @@ def build_manifest(model_path, meta=None, val_si_snri=None, n_src=3):
     }
 
 
+def shipped_model(manifest_path=os.path.join(REPO, "public", "models", "manifest.json")):
+    """The model file the app ships, as its manifest names it (so scripts need not spell the file name)."""
+    with open(manifest_path) as f:
+        m = json.load(f)
+    files = [a["file"] for a in m.get("artifacts", []) if a.get("role") == "model"]
+    if len(files) != 1:
+        raise ValueError(f"{manifest_path} names {len(files)} model artifacts, expected 1")
+    return os.path.join(os.path.dirname(manifest_path), files[0])
+
+
 def write_manifest(out, model_path, meta_path=None, val_si_snri=None):
     meta = {}
     if meta_path:

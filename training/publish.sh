@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
-ID=voxsplit-dp-small
+ID=$($PY -c "from training.manifest import MODEL_ID; print(MODEL_ID)")
 WORK=training/runs/export
 SRC=(--ckpt training/checkpoints/latest.pt)
 VAL=()

@@ -96,6 +96,8 @@ expect_rc 3 "unknown --mix key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-s
 expect_rc 3 "unknown --loss key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --loss p_nonsense=1
 "$PY" "${TR[@]}" "${CFG[@]}" --ckpt "$W/l/latest.pt" --max-steps 2 --loss quiet=hinge logit_l2=0.01 >/dev/null
 "$PY" "${TR[@]}" --ckpt "$W/l/latest.pt" --max-steps 3 >/dev/null
+expect_rc 3 "--ema out of range on resume" "$PY" "${TR[@]}" --ckpt "$W/a/latest.pt" --max-steps 5 --ema 1.5
+grep -q "EMA changed" "$W/out.txt" && die "a refused --ema was reported as changed"
 expect_rc 3 "--ema on a checkpoint without EMA weights" "$PY" -m training.average --ema "$W/x.pt" "$W/l/latest.pt"
 "$PY" "${TR[@]}" "${CFG[@]}" --ckpt "$W/p/latest.pt" --max-steps 2 --loss speaker=psm >/dev/null
 expect_rc 3 "PSA loss without the STFT front end" "$PY" "${TR[@]}" "${CFG[@]}" frontend=learned --ckpt "$W/q/latest.pt" --max-steps 1 --loss speaker=psm

@@ -256,7 +256,9 @@ def main(argv=None):
         if resume and a.lr is not None and a.lr != hp["lr"]:
             print(f"[train] base learning rate changed at step {int(state['step'])}: {hp['lr']} -> {a.lr}", flush=True)
             hp = dict(hp, lr=a.lr)
-        if a.ema is not None:  # its range is checked where the average is made (WeightEMA)
+        if a.ema is not None:
+            if a.ema:  # refused before anything is reported as changed
+                WeightEMA.check_decay(a.ema)
             if resume and a.ema != hp.get("ema", 0):
                 print(f"[train] weight EMA changed at step {int(state['step'])}: {hp.get('ema', 0)} -> {a.ema}", flush=True)
             hp = dict(hp, ema=a.ema)
