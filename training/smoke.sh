@@ -387,6 +387,56 @@ EOF
 "$PY" -c "import json; s = json.load(open('$W/meet.json'))['summary']; assert s['files'] == 1 and s['frames']['solo'] > 0, s" \
   || die "the meeting check found no labelled frames in the generated meeting"
 expect_rc 2 "meeting check without meetings" "$PY" -m training.meetings "$W/pub/q1.onnx" --data "$W/nodata"
+step "voiceprint (associate stage): train 4 steps straight and 2 + resume 2, publish next to the separator, conversation scoring"
+VP=(-m training.voiceprint.train --cache "$W/cache" --batch 4 --seconds 1 --val-speakers 2 --val-every 2 --log-every 1)
+"$PY" "${VP[@]}" --config channels=16 emb_dim=8 --ckpt "$W/vpa/vp.pt" --max-steps 4 >/dev/null
+"$PY" "${VP[@]}" --config channels=16 emb_dim=8 --ckpt "$W/vpb/vp.pt" --max-steps 2 >/dev/null
+"$PY" "${VP[@]}" --ckpt "$W/vpb/vp.pt" --max-steps 4 >/dev/null
+"$PY" - "$W/vpa/vp.pt" "$W/vpb/vp.pt" <<'EOF' || die "voiceprint resume is not exact"
+import sys, torch
+from training import checkpoint as ck
+a, b = (ck.load(p) for p in sys.argv[1:])
+assert a["step"] == b["step"] == 4
+bad = [k for k in a["model"] if not torch.equal(a["model"][k], b["model"][k])]
+assert not bad, bad[:3]
+EOF
+awk -F'\t' 'NR > 1 && $4 != "" {v = 1} END {exit !v}' "$W/vpa/voiceprint_log.tsv" || die "no val EER in the voiceprint log"
+"$PY" -m training.voiceprint.publish --ckpt "$W/vpa/vp.pt" --models "$W/pub" --work "$W/vpwork" --val-eer 0.5 | tail -1 | sed 's/^/   /'
+"$PY" - "$W/pub" <<'EOF' || die "the manifest does not list the voiceprint right"
+import hashlib, json, os, sys
+from training.manifest import write_manifest
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "manifest.json")))
+roles = {a["role"]: a for a in m["artifacts"]}
+assert set(roles) == {"model", "voiceprint"}, roles
+b = open(os.path.join(d, roles["voiceprint"]["file"]), "rb").read()
+assert roles["voiceprint"]["sha256"] == hashlib.sha256(b).hexdigest() and roles["voiceprint"]["bytes"] == len(b)
+assert m["provenance"]["voiceprint"]["trainingSteps"] == 4 and m["provenance"]["voiceprint"]["valEer"] == 0.5
+write_manifest(os.path.join(d, "manifest.json"), os.path.join(d, "q2.onnx"))  # a new separator keeps the voiceprint
+m2 = json.load(open(os.path.join(d, "manifest.json")))
+assert {a["role"] for a in m2["artifacts"]} == {"model", "voiceprint"} and m2["provenance"]["voiceprint"] == m["provenance"]["voiceprint"]
+print("   manifest lists model + voiceprint (hash, size, provenance); a re-published separator keeps the voiceprint")
+EOF
+expect_rc 3 "voiceprint publish of a separator checkpoint" "$PY" -m training.voiceprint.publish --ckpt "$W/a/latest.pt" --models "$W/pub" --work "$W/vpwork"
+"$PY" - <<'EOF' || die "conversation scoring is wrong"
+import numpy as np
+from training.conversations import oracle_route, score_conversation
+SR = 16000
+rng = np.random.default_rng(1)
+refs = np.zeros((2, 8 * SR), np.float32)
+refs[0, :2 * SR] = rng.standard_normal(2 * SR) * 0.1; refs[1, 2 * SR:4 * SR] = rng.standard_normal(2 * SR) * 0.1
+refs[0, 4 * SR:6 * SR] = rng.standard_normal(2 * SR) * 0.1; refs[1, 6 * SR:] = rng.standard_normal(2 * SR) * 0.1
+mix = refs.sum(0)
+good = np.stack([refs[1], refs[0], 0 * mix])  # each person on a track of their own (order does not matter)
+lumped = np.stack([mix, 0 * mix, 0 * mix])      # both on one track: what a separator does with turns
+imp, pur = score_conversation(good, mix, refs)
+assert pur > 0.999 and imp > 40, (imp, pur)
+imp2, pur2 = score_conversation(lumped, mix, refs)
+assert abs(pur2 - 0.5) < 1e-3 and abs(imp2) < 0.1, (imp2, pur2)
+imp3, pur3 = score_conversation(oracle_route(lumped, refs), mix, refs)
+assert pur3 > 0.999, pur3
+print(f"   own tracks: purity {pur:.3f}; both on one: {pur2:.3f}, SI-SNRi {imp2:.2f} dB; oracle routing repairs it")
+EOF
 expect_rc 3 "eval of a contract-breaking model" training/eval "$W/broken.onnx" --cache "$W/cache" --items 1 --seconds 1
 expect_rc 2 "eval with missing data" training/eval "$W/pub/q1.onnx" --cache "$W/nocache" --data "$W/nodata" --items 1
 mkdir -p "$W/emptycache" && cp "$W/cache/meta.json" "$W/emptycache/"

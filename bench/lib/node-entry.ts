@@ -8,3 +8,4 @@ export { createVerifiedSession } from '../../src/features/model/session';
 export { ChunkedSeparator, chunkGeometry } from '../../src/features/separate/chunking';
 export { parseManifest } from '../../src/features/model/manifest';
 export { CHUNK_SAMPLES } from '../../src/features/decode/shared';
+export { VoiceAssociator } from '../../src/features/associate/associator';

@@ -39,6 +39,31 @@ function makeVoices(): void {
   run('sox', ['-m', a, b, fixture('two-voices.wav'), 'gain', '-n', '-3']);
 }
 
+/**
+ * An interview: A and B take turns (no overlap), 0.6 s apart, 16 kHz mono. A separator alone puts lone voices on one
+ * track; the associate stage should give each person a track. interview.json lists the turns (seconds).
+ */
+function makeInterview(): void {
+  const parts: string[] = [];
+  const turns: { who: 'a' | 'b'; from: number; to: number }[] = [];
+  let t = 0.6;
+  for (let i = 0; i < 6; i++) {
+    const who = i % 2 ? 'b' : 'a';
+    const raw = fixture(`turn${i}-raw.wav`);
+    const out = fixture(`turn${i}.wav`);
+    const line = (i % 2 ? LINES_B : LINES_A)[i >> 1];
+    if (who === 'a') speak('en-us+m3', line, raw, '35');
+    else speak('en-gb+f4', line, raw, '70');
+    run('sox', [raw, '-r', '16000', '-c', '1', out, 'pad', i === 0 ? '0.6' : '0', '0.6']);
+    const seconds = Number(execFileSync('soxi', ['-D', out]).toString()) - (i === 0 ? 1.2 : 0.6);
+    turns.push({ who, from: t, to: t + seconds });
+    t += seconds + 0.6;
+    parts.push(out);
+  }
+  run('sox', [...parts, fixture('interview.wav'), 'gain', '-n', '-3']);
+  writeFileSync(fixture('interview.json'), JSON.stringify(turns));
+}
+
 function makeFormats(): void {
   const src = fixture('two-voices.wav');
   ffmpeg('-i', src, '-c:a', 'libmp3lame', '-b:a', '64k', fixture('two-voices.mp3'));
@@ -78,12 +103,13 @@ function makeBadInputs(): void {
   ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-an', fixture('no-audio.mp4'));
 }
 
-const STAMP = fixture('.complete-v3');
+const STAMP = fixture('.complete-v4');
 
 export function makeFixtures(): void {
   if (existsSync(STAMP)) return;
   mkdirSync(FIXTURES, { recursive: true });
   makeVoices();
+  makeInterview();
   makeFormats();
   makeBadInputs();
   writeFileSync(STAMP, new Date().toISOString());

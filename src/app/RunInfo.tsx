@@ -21,6 +21,16 @@ export function RunInfo({ model, stages }: { model: ModelInfo; stages: JobState[
         <dd className="hash" data-testid="model-hash">
           {model.sha256}
         </dd>
+        <dt>Voices across turns</dt>
+        <dd data-testid="associate">
+          {model.voiceprintSha256 ? (
+            <>
+              kept on their own tracks by voiceprint <span className="hash">{model.voiceprintSha256}</span>
+            </>
+          ) : (
+            'as the separator put them (associate stage off)'
+          )}
+        </dd>
         <dt>Verification</dt>
         <dd>
           {model.verifyMs.toFixed(0)} ms hash check, {model.sessionMs.toFixed(0)} ms session start

@@ -3,7 +3,7 @@ import { useSettings, type BackendSetting, type OutputRate } from '../store/sett
 import { formatBytes, formatDuration } from '../lib/limits';
 
 export function SettingsPanel({ disabled }: { disabled: boolean }) {
-  const { backend, outputRate, threads, limits, setBackend, setOutputRate, setThreads } = useSettings();
+  const { backend, outputRate, threads, associate, limits, setBackend, setOutputRate, setThreads, setAssociate } = useSettings();
   const choices = threadChoices();
   const threadValue = String(requestedThreads(threads) ?? 'auto');
   return (
@@ -33,6 +33,16 @@ export function SettingsPanel({ disabled }: { disabled: boolean }) {
           ))}
         </select>
         {choices.max === 1 && <span className="muted"> (1: this page cannot share memory between threads)</span>}
+      </label>
+      <label>
+        <input
+          type="checkbox"
+          checked={associate}
+          disabled={disabled}
+          onChange={(e) => setAssociate(e.currentTarget.checked)}
+          data-testid="associate-setting"
+        />{' '}
+        Keep each voice on its own track when people take turns (compares voiceprints, on this device)
       </label>
       <label>
         Download sample rate{' '}

@@ -65,11 +65,11 @@ function end(controller: AbortController): void {
   if (active === controller) active = undefined;
 }
 
-/** The separator's backend and thread count as the user set them (no count: the worker decides). */
-function modelLoadOptions(): { backend: BackendSetting; threads?: number } {
-  const { backend, threads } = useSettings.getState();
+/** The separator's backend, thread count and associate stage as the user set them (no count: the worker decides). */
+function modelLoadOptions(): { backend: BackendSetting; threads?: number; associate: boolean } {
+  const { backend, threads, associate } = useSettings.getState();
   const n = requestedThreads(threads);
-  return n === undefined ? { backend } : { backend, threads: n };
+  return n === undefined ? { backend, associate } : { backend, threads: n, associate };
 }
 
 /** Called when a file is dropped or picked. */

@@ -12,10 +12,13 @@ export interface SettingsState {
   backend: BackendSetting;
   outputRate: OutputRate;
   threads: ThreadsSetting;
+  /** Keep each voice on its own track across turns (the associate stage; needs the manifest's voiceprint). */
+  associate: boolean;
   limits: Limits;
   setBackend(b: BackendSetting): void;
   setOutputRate(r: OutputRate): void;
   setThreads(t: ThreadsSetting): void;
+  setAssociate(on: boolean): void;
 }
 
 export const useSettings = create<SettingsState>()(
@@ -24,16 +27,18 @@ export const useSettings = create<SettingsState>()(
       backend: 'auto',
       outputRate: 'original',
       threads: 'auto',
+      associate: true,
       limits: DEFAULT_LIMITS,
       setBackend: (backend) => set({ backend }),
       setOutputRate: (outputRate) => set({ outputRate }),
       setThreads: (threads) => set({ threads }),
+      setAssociate: (associate) => set({ associate }),
     }),
     {
       name: 'voxsplit-settings',
       version: 1,
       // Limits are code, not a preference: never restored from storage.
-      partialize: (s) => ({ backend: s.backend, outputRate: s.outputRate, threads: s.threads }),
+      partialize: (s) => ({ backend: s.backend, outputRate: s.outputRate, threads: s.threads, associate: s.associate }),
     },
   ),
 );

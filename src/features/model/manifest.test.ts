@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VoxError } from '../../lib/errors';
 import { validManifestObject } from './fixtures';
-import { modelArtifact, parseManifest } from './manifest';
+import { modelArtifact, parseManifest, voiceprintArtifact } from './manifest';
 
 const parse = (o: unknown) => parseManifest(JSON.stringify(o));
 
@@ -25,6 +25,14 @@ describe('parseManifest', () => {
     expect(modelArtifact(m).file).toBe('model.onnx');
   });
 
+  it('accepts an optional voiceprint artifact beside the model', () => {
+    const vp = { role: 'voiceprint', file: 'vp.onnx', bytes: 8, sha256: 'b'.repeat(64) };
+    const m = parse(validManifestObject({ artifacts: [...(validManifestObject().artifacts as unknown[]), vp] }));
+    expect(voiceprintArtifact(m)).toEqual(vp);
+    expect(modelArtifact(m).file).toBe('model.onnx');
+    expect(voiceprintArtifact(parse(validManifestObject()))).toBeUndefined();
+  });
+
   it('defaults a missing provenance to {}', () => {
     const o = validManifestObject();
     delete o.provenance;
@@ -42,6 +50,9 @@ describe('parseManifest', () => {
     ['out-of-order source indices', validManifestObject({ sources: [{ index: 1, id: 'a', kind: 'speaker', label: 'A' }, { index: 0, id: 'b', kind: 'speaker', label: 'B' }, { index: 2, id: 'c', kind: 'background', label: 'C' }] })],
     ['duplicate source ids', validManifestObject({ sources: [{ index: 0, id: 'a', kind: 'speaker', label: 'A' }, { index: 1, id: 'a', kind: 'speaker', label: 'B' }, { index: 2, id: 'c', kind: 'background', label: 'C' }] })],
     ['no artifacts', validManifestObject({ artifacts: [] })],
+    ['a voiceprint but no model', validManifestObject({ artifacts: [{ role: 'voiceprint', file: 'vp.onnx', bytes: 4, sha256: '0'.repeat(64) }] })],
+    ['two models', validManifestObject({ artifacts: [{ role: 'model', file: 'a.onnx', bytes: 4, sha256: '0'.repeat(64) }, { role: 'model', file: 'b.onnx', bytes: 4, sha256: '0'.repeat(64) }] })],
+    ['one file under two roles', validManifestObject({ artifacts: [{ role: 'model', file: 'a.onnx', bytes: 4, sha256: '0'.repeat(64) }, { role: 'voiceprint', file: 'a.onnx', bytes: 4, sha256: '0'.repeat(64) }] })],
     ['a path in an artifact name', validManifestObject({ artifacts: [{ role: 'model', file: '../evil.onnx', bytes: 4, sha256: '0'.repeat(64) }] })],
     ['a URL as artifact name', validManifestObject({ artifacts: [{ role: 'model', file: 'https://cdn.example/m.onnx', bytes: 4, sha256: '0'.repeat(64) }] })],
     ['an uppercase hash', validManifestObject({ artifacts: [{ role: 'model', file: 'm.onnx', bytes: 4, sha256: 'A'.repeat(64) }] })],

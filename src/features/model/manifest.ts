@@ -17,6 +17,15 @@ export const CONTRACT = {
   maxOpset: 17,
 } as const;
 
+/**
+ * The voiceprint contract (optional artifact, role "voiceprint"): input `audio` float32 [B,T] mono 16 kHz, output
+ * `embedding` float32 [B,D], unit-length rows. The associate stage uses it to keep each voice on its own track.
+ */
+export const VOICEPRINT_CONTRACT = {
+  inputName: 'audio',
+  outputName: 'embedding',
+} as const;
+
 export type SourceKind = 'speaker' | 'background';
 
 export interface SourceSpec {
@@ -26,8 +35,11 @@ export interface SourceSpec {
   label: string;
 }
 
+export type ArtifactRole = 'model' | 'voiceprint';
+
 export interface ArtifactSpec {
-  role: 'model';
+  /** 'model': the separator (required); 'voiceprint': the speaker embedding of the associate stage (optional). */
+  role: ArtifactRole;
   /** Relative to the manifest's folder. */
   file: string;
   bytes: number;
@@ -126,15 +138,22 @@ export function parseManifest(text: string): ModelManifest {
   if (!Array.isArray(m.artifacts) || m.artifacts.length === 0) fail('"artifacts" must list at least one file.');
   const artifacts = m.artifacts.map((v, i): ArtifactSpec => {
     const o = obj(v, `artifacts[${i}]`);
-    if (o.role !== 'model') fail(`artifacts[${i}].role must be "model".`);
+    const role = o.role;
+    if (role !== 'model' && role !== 'voiceprint') fail(`artifacts[${i}].role must be "model" or "voiceprint".`);
     const file = str(o, 'file');
     if (!SAFE_FILE.test(file)) fail(`artifacts[${i}].file must be a plain file name.`);
     const bytes = num(o, 'bytes');
     if (!Number.isInteger(bytes) || bytes <= 0) fail(`artifacts[${i}].bytes must be a positive integer.`);
     const sha256 = str(o, 'sha256');
     if (!/^[0-9a-f]{64}$/.test(sha256)) fail(`artifacts[${i}].sha256 must be 64 lowercase hex digits.`);
-    return { role: 'model', file, bytes, sha256 };
+    return { role, file, bytes, sha256 };
   });
+  for (const role of ['model', 'voiceprint'] as const) {
+    const n = artifacts.filter((a) => a.role === role).length;
+    if (n > 1) fail(`"artifacts" lists ${n} files with role "${role}"; at most one.`);
+  }
+  if (!artifacts.some((a) => a.role === 'model')) fail('"artifacts" must list the separation model (role "model").');
+  if (new Set(artifacts.map((a) => a.file)).size !== artifacts.length) fail('"artifacts" lists a file twice.');
 
   const chunking = obj(m.chunking, '"chunking"');
   const chunkSeconds = num(chunking, 'chunkSeconds');
@@ -160,6 +179,11 @@ export function parseManifest(text: string): ModelManifest {
     chunking: { chunkSeconds, overlapSeconds },
     provenance,
   };
+}
+
+/** The voiceprint artifact, when the manifest ships one. */
+export function voiceprintArtifact(m: ModelManifest): ArtifactSpec | undefined {
+  return m.artifacts.find((x) => x.role === 'voiceprint');
 }
 
 export function modelArtifact(m: ModelManifest): ArtifactSpec {

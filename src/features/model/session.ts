@@ -5,8 +5,8 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { VoxError } from '../../lib/errors';
-import { CONTRACT, modelArtifact, type ModelManifest } from './manifest';
-import type { VerifiedModel } from './verify';
+import { CONTRACT, modelArtifact, VOICEPRINT_CONTRACT, voiceprintArtifact, type ModelManifest } from './manifest';
+import type { VerifiedBytes, VerifiedModel } from './verify';
 
 /** The slice of onnxruntime-web / onnxruntime-node this module uses. */
 export interface OrtLike {
@@ -38,6 +38,19 @@ export function sessionOptionsFor(backend: 'wasm' | 'webgpu'): InferenceSession.
 /** Wraps every run, e.g. in WebGPU error scopes, so a backend fault becomes an error instead of wrong output. */
 export type RunGuard = <T>(run: () => Promise<T>) => Promise<T>;
 
+/** A session from verified bytes, its failures sorted into the app's error codes. */
+async function openSession(ort: OrtLike, bytes: VerifiedBytes, file: string, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...options });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/memory|allocat/i.test(msg)) throw new VoxError('out-of-memory', `${file}: ${msg}`, { cause: e });
+    // e.g. "no available backend found. ERR: [webgpu] …": the execution provider failed, not the model.
+    if (/backend|webgpu|execution provider/i.test(msg)) throw new VoxError('backend-unavailable', msg, { cause: e });
+    throw new VoxError('model-contract-broken', `${file} could not be loaded: ${msg}`, { cause: e });
+  }
+}
+
 export async function createVerifiedSession(
   ort: OrtLike,
   verified: VerifiedModel,
@@ -49,16 +62,7 @@ export async function createVerifiedSession(
   const bytes = verified.artifacts.get(spec.file);
   if (!bytes) throw new VoxError('internal', `${spec.file} was not verified.`);
 
-  let session: InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...options });
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    if (/memory|allocat/i.test(msg)) throw new VoxError('out-of-memory', `${spec.file}: ${msg}`, { cause: e });
-    // e.g. "no available backend found. ERR: [webgpu] …": the execution provider failed, not the model.
-    if (/backend|webgpu|execution provider/i.test(msg)) throw new VoxError('backend-unavailable', msg, { cause: e });
-    throw new VoxError('model-contract-broken', `${spec.file} could not be loaded: ${msg}`, { cause: e });
-  }
+  const session = await openSession(ort, bytes, spec.file, options);
   if (!session.inputNames.includes(CONTRACT.inputName) || !session.outputNames.includes(CONTRACT.outputName)) {
     const names = `inputs [${session.inputNames.join(', ')}], outputs [${session.outputNames.join(', ')}]`;
     await session.release().catch(() => {});
@@ -90,6 +94,58 @@ export async function createVerifiedSession(
         const msg = e instanceof Error ? e.message : String(e);
         if (/memory|allocat/i.test(msg)) throw new VoxError('out-of-memory', msg, { cause: e });
         throw new VoxError('separation-failed', msg, { cause: e });
+      } finally {
+        input.dispose();
+        out?.dispose();
+      }
+    },
+    release: () => session.release(),
+  };
+}
+
+export interface VoiceprintRunner {
+  /** Voiceprint of mono 16 kHz speech (at least 512 samples): a unit-length vector. */
+  embed(audio: Float32Array): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+/**
+ * The voiceprint session of the associate stage, from the verified bytes of the manifest's "voiceprint" artifact;
+ * undefined when the manifest ships none (the associate stage is then off).
+ */
+export async function createVoiceprintSession(
+  ort: OrtLike,
+  verified: VerifiedModel,
+  options: InferenceSession.SessionOptions = {},
+): Promise<VoiceprintRunner | undefined> {
+  const spec = voiceprintArtifact(verified.manifest);
+  if (!spec) return undefined;
+  const bytes = verified.artifacts.get(spec.file);
+  if (!bytes) throw new VoxError('internal', `${spec.file} was not verified.`);
+  const session = await openSession(ort, bytes, spec.file, options);
+  const { inputName, outputName } = VOICEPRINT_CONTRACT;
+  if (!session.inputNames.includes(inputName) || !session.outputNames.includes(outputName)) {
+    await session.release().catch(() => {});
+    throw new VoxError('model-contract-broken', `${spec.file} has inputs [${session.inputNames.join(', ')}], outputs [${session.outputNames.join(', ')}]; expected "${inputName}" and "${outputName}".`);
+  }
+  return {
+    async embed(audio) {
+      const input = new ort.Tensor('float32', audio, [1, audio.length]);
+      let out: Tensor | undefined;
+      try {
+        out = (await session.run({ [inputName]: input }, [outputName]))[outputName];
+        const dims = out?.dims ?? [];
+        if (out?.type !== 'float32' || dims.length !== 2 || dims[0] !== 1) {
+          throw new VoxError('model-contract-broken', `${spec.file} returned ${out?.type} [${dims.join(',')}]; expected float32 [1,D].`);
+        }
+        const e = ((await out.getData()) as Float32Array).slice();
+        let norm = 0;
+        for (const v of e) norm += v * v;
+        if (!(Math.abs(norm - 1) < 1e-3)) throw new VoxError('model-contract-broken', `${spec.file} returned a vector of length ${Math.sqrt(norm)}; expected 1.`);
+        return e;
+      } catch (e) {
+        if (e instanceof VoxError) throw e;
+        throw new VoxError('separation-failed', e instanceof Error ? e.message : String(e), { cause: e });
       } finally {
         input.dispose();
         out?.dispose();

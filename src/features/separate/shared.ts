@@ -11,6 +11,11 @@ export interface LoadOptions {
   modelBaseUrl?: string;
   /** WASM threads wanted (benchmarks); capped by isolation and cores. Default: as many as allowed. */
   threads?: number;
+  /**
+   * Run the associate stage after separation (keep each voice on its own track across turns), when the manifest
+   * ships a voiceprint. Default true.
+   */
+  associate?: boolean;
 }
 
 export interface ModelInfo {
@@ -32,6 +37,8 @@ export interface ModelInfo {
   verifyMs: number;
   /** Importing onnxruntime-web and creating the session. */
   sessionMs: number;
+  /** Verified SHA-256 of the voiceprint when the associate stage runs; undefined when it is off or not shipped. */
+  voiceprintSha256?: string;
 }
 
 /** The worker's comlink API. Errors cross as encodeForWorkerBoundary(); the client decodes them. */

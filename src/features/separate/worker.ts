@@ -21,8 +21,17 @@ import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import { encodeForWorkerBoundary, toVoxError, VoxError, type ErrorCode } from '../../lib/errors';
 import type { PcmChunk, SeparatedBlock } from '../../pipeline/types';
 import { chooseBackend, webgpuRunGuard, type Backend, type BackendChoice, type GpuDeviceLike } from '../model/backend';
-import { modelArtifact } from '../model/manifest';
-import { createVerifiedSession, sessionOptionsFor, type ModelRunner, type OrtLike, type RunGuard } from '../model/session';
+import { VoiceAssociator } from '../associate/associator';
+import { modelArtifact, voiceprintArtifact } from '../model/manifest';
+import {
+  createVerifiedSession,
+  createVoiceprintSession,
+  sessionOptionsFor,
+  type ModelRunner,
+  type OrtLike,
+  type RunGuard,
+  type VoiceprintRunner,
+} from '../model/session';
 import { loadVerifiedManifest, type VerifiedModel } from '../model/verify';
 import { ChunkedSeparator } from './chunking';
 import type { LoadOptions, ModelInfo, SeparateWorkerApi } from './shared';
@@ -36,6 +45,9 @@ const WARM_UP_SAMPLES = 4000;
 
 let runner: ModelRunner | null = null;
 let separator: ChunkedSeparator | null = null;
+/** The associate stage's voiceprint session (null: off, or the manifest ships none) and the current input's associator. */
+let voiceprint: VoiceprintRunner | null = null;
+let associator: VoiceAssociator | null = null;
 let loaded: { backend: Backend; threads: number } | null = null;
 /** The options and answer of the load that made `runner`: the same load again only starts a fresh input. */
 let lastLoad: { key: string; info: ModelInfo } | null = null;
@@ -65,6 +77,27 @@ function newSeparator(r: ModelRunner): ChunkedSeparator {
     kinds: m.sources.map((s) => s.kind),
     minWindowSamples: MIN_WINDOW_SAMPLES,
   });
+}
+
+function newAssociator(r: ModelRunner): VoiceAssociator | null {
+  if (!voiceprint) return null;
+  const vp = voiceprint;
+  const m = r.manifest;
+  return new VoiceAssociator({ kinds: m.sources.map((s) => s.kind), embed: (x) => vp.embed(x), sampleRate: m.sampleRate });
+}
+
+/** A fresh input: the separator and the associator start over. */
+function startInput(r: ModelRunner): void {
+  separator = newSeparator(r);
+  associator = newAssociator(r);
+}
+
+/** Separated blocks through the associate stage (when on). */
+async function associated(blocks: SeparatedBlock[]): Promise<SeparatedBlock[]> {
+  if (!associator) return blocks;
+  const out: SeparatedBlock[] = [];
+  for (const b of blocks) out.push(...(await associator.push(b)));
+  return out;
 }
 
 function transferable(blocks: SeparatedBlock[]): SeparatedBlock[] {
@@ -139,10 +172,11 @@ async function createRunner(ort: Ort, verified: VerifiedModel, choice: BackendCh
 const api: SeparateWorkerApi = {
   load: (opts: LoadOptions & { modelBaseUrl: string }) =>
     guard('internal', async (): Promise<ModelInfo> => {
-      const key = `${opts.backend}/${opts.threads ?? 'auto'}/${opts.modelBaseUrl}`;
+      const associate = opts.associate ?? true;
+      const key = `${opts.backend}/${opts.threads ?? 'auto'}/${opts.modelBaseUrl}/${associate}`;
       if (runner && lastLoad?.key === key) {
         // The app starts loading when a file is opened, so Separate usually finds the session ready.
-        separator = newSeparator(runner);
+        startInput(runner);
         return lastLoad.info;
       }
       lastLoad = null;
@@ -151,14 +185,19 @@ const api: SeparateWorkerApi = {
       const t0 = performance.now();
       const ort = await importOrt(choice.backend, choice.threads, choice.adapter);
       await runner?.release().catch(() => {});
+      await voiceprint?.release().catch(() => {});
       runner = null;
+      voiceprint = null;
       separator = null;
+      associator = null;
       const t1 = performance.now();
       const ready = await createRunner(ort, verified, choice, opts.backend);
       runner = ready.runner;
       loaded = { backend: choice.backend, threads: choice.threads };
+      // The voiceprint is small and runs once per segment of speech: WebAssembly on either backend (both builds have it).
+      voiceprint = associate ? ((await createVoiceprintSession(ort as unknown as OrtLike, verified, sessionOptionsFor('wasm'))) ?? null) : null;
       const sessionMs = performance.now() - t0;
-      separator = newSeparator(runner);
+      startInput(runner);
       const m = verified.manifest;
       const info: ModelInfo = {
         id: m.id,
@@ -174,6 +213,7 @@ const api: SeparateWorkerApi = {
         chunking: m.chunking,
         verifyMs: verified.verifyMs,
         sessionMs,
+        voiceprintSha256: voiceprint ? voiceprintArtifact(m)?.sha256 : undefined,
       };
       lastLoad = { key, info };
       console.info(
@@ -190,14 +230,15 @@ const api: SeparateWorkerApi = {
       if (chunk.start !== separator.samplesIn) {
         throw new VoxError('internal', `Samples out of order: got a chunk at ${chunk.start}, expected ${separator.samplesIn}.`);
       }
-      return transferable(await separator.push(chunk.samples));
+      return transferable(await associated(await separator.push(chunk.samples)));
     }),
 
   finish: () =>
     guard('separation-failed', async () => {
       if (!separator || !runner) throw new VoxError('internal', 'finish() before load().');
-      const blocks = await separator.finish();
-      separator = newSeparator(runner); // ready for the next input
+      const blocks = await associated(await separator.finish());
+      if (associator) blocks.push(...(await associator.finish()));
+      startInput(runner); // ready for the next input
       return transferable(blocks);
     }),
 };

@@ -1,0 +1,49 @@
+/**
+ * The associate stage's tuning, in one place. Levels in dB, times in frames
+ * of FRAME_SECONDS. Measured on two-person conversations made from the val
+ * speakers and on the AMI meetings (training/conversations.py); see
+ * training/MODEL_CARD.md, "Associate stage".
+ */
+export const FRAME_SECONDS = 0.1;
+
+export interface AssociateParams {
+  /** Below this mean-square level (dB re full scale) an output is silent, whatever the rest of the file does. */
+  silenceDb: number;
+  /** An output is active in a frame when within this many dB of the loudest frame so far… */
+  activeBelowTopDb: number;
+  /** …and no more than this many dB below the other speaker output (else it is the other's leak). */
+  activeBelowOtherDb: number;
+  /** Inactive frames a segment bridges (a breath inside a sentence). */
+  gapFrames: number;
+  /** Segments shorter than this carry no voiceprint (too little speech to judge). */
+  minSegmentFrames: number;
+  /** Longer runs are cut: each piece gets its own voiceprint, so a change inside a long run is still seen. */
+  maxSegmentFrames: number;
+  /** Two voice centroids closer than this cosine are one voice (one person is never split in two). */
+  oneVoice: number;
+  /** Route confidence of a segment while only one voice is known (it stays on that voice's track). */
+  oneVoiceConfidence: number;
+  /** Voiceprints the 2-means runs over (the most recent): bounds memory and time on long inputs. */
+  historySegments: number;
+  /** Cost of switching routes between two frames, in units of (confidence × frames). */
+  switchCost: number;
+  /** Frames of hindsight before a route is final (lets a later, surer segment overrule). */
+  lookaheadFrames: number;
+  /** Samples over which a route change cross-fades. */
+  crossFadeSamples: number;
+}
+
+export const ASSOCIATE_DEFAULTS: AssociateParams = {
+  silenceDb: -70,
+  activeBelowTopDb: 30,
+  activeBelowOtherDb: 10,
+  gapFrames: 3,
+  minSegmentFrames: 8,
+  maxSegmentFrames: 15,
+  oneVoice: 0.6,
+  oneVoiceConfidence: 0.2,
+  historySegments: 400,
+  switchCost: 2,
+  lookaheadFrames: 10,
+  crossFadeSamples: 160,
+};
