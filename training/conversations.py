@@ -109,12 +109,12 @@ def main_track_share(o):
     return float(e.max() / (e.sum() + 1e-12))
 
 
-def run_node(sep, vp, cases, d):
+def run_node(sep, vp, cases, d, params=None):
     for name, x in cases:
         x.astype(np.float32).tofile(os.path.join(d, f"{name}.mix.f32"))
     with open(os.path.join(d, "cases.json"), "w") as f:
         json.dump([{"name": n, "T": len(x)} for n, x in cases], f)
-    r = subprocess.run(["node", NODE, sep, vp, d], capture_output=True, text=True)
+    r = subprocess.run(["node", NODE, sep, vp, d, *(["--params", params] if params else [])], capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError((r.stderr or r.stdout).strip())
     info = json.loads(r.stdout.strip().splitlines()[-1])
@@ -135,6 +135,7 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--params", default=None, help='associate parameters to try, JSON (e.g. \'{"oneVoice": 0.5}\')')
     a = ap.parse_args(argv)
     sep = a.separator or shipped_model()
     vp = a.voiceprint or shipped_model(role="voiceprint")
@@ -157,11 +158,11 @@ def main(argv=None):
     cases += [(f"ami_{fid}", load_meeting(p)) for fid, p, _ in ami]
     with tempfile.TemporaryDirectory(prefix="voxsplit-conv-") as d:
         try:
-            outs, info = run_node(sep, vp, cases, d)
+            outs, info = run_node(sep, vp, cases, d, a.params)
         except RuntimeError as e:
             print(f"error: {e}", file=sys.stderr)
             return 3
-    result = {"separator": sep, "voiceprint": vp, "seconds": a.seconds, "items": a.items, "seed": a.seed}
+    result = {"separator": sep, "voiceprint": vp, "seconds": a.seconds, "items": a.items, "seed": a.seed, "params": a.params}
     print(f"{'set':<16} {'':>6} {'SI-SNRi dB':>10} {'purity':>7}")
     for k, items in sets.items():
         names = [f"{k.replace(' ', '_')}_{i}" for i in range(len(items))]

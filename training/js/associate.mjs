@@ -8,8 +8,12 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildNodeLib } from '../../bench/lib/build-node.mjs';
 
-const trace = process.argv.includes('--trace');
-const [sepPath, vpPath, dir] = process.argv.slice(2).filter((a) => a !== '--trace');
+// --trace: each segment's decision in the output; --params JSON: associate parameters to try (features/associate/params.ts)
+const argv = process.argv.slice(2);
+const trace = argv.includes('--trace');
+const pi = argv.indexOf('--params');
+const params = pi >= 0 ? JSON.parse(argv.splice(pi, 2)[1]) : {};
+const [sepPath, vpPath, dir] = argv.filter((a) => a !== '--trace');
 if (!sepPath || !vpPath || !dir) {
   console.error('usage: node training/js/associate.mjs SEPARATOR.onnx VOICEPRINT.onnx DIR');
   process.exit(2);
@@ -57,7 +61,7 @@ for (const { name, T } of JSON.parse(readFileSync(path.join(dir, 'cases.json'), 
   blocks.push(...(await chunker.finish()));
   write(path.join(dir, `${name}.none.f32`), T, blocks);
   const decisions = [];
-  const assoc = new lib.VoiceAssociator({ kinds, embed, sampleRate: manifest.sampleRate, trace: trace ? (d) => decisions.push(d) : undefined });
+  const assoc = new lib.VoiceAssociator({ kinds, embed, sampleRate: manifest.sampleRate, params, trace: trace ? (d) => decisions.push(d) : undefined });
   const routed = [];
   const t = performance.now();
   // copies: the associator routes in place on its own buffers, but the blocks above are written already

@@ -1,8 +1,11 @@
 """Export, check and ship the voiceprint: ONNX fp32 (parity with PyTorch < 1e-4 in onnxruntime-node), int8 (cosine with
 PyTorch's embeddings >= 0.99), public/models/voxsplit-voiceprint-int8.onnx and its manifest entry.
 
-    /usr/bin/python3 -m training.voiceprint.publish [--ckpt training/checkpoints/voiceprint.pt] [--val-eer EER]
+    /usr/bin/python3 -m training.voiceprint.publish [--ckpt training/checkpoints/voiceprint.pt] [--cache training/cache]
         [--models public/models]
+
+The manifest records the checkpoint's val EER, measured here on the same fixed val pairs as the training log
+(training.voiceprint.train.ValPairs); --val-eer EER gives it instead (no cache needed).
 """
 import argparse
 import os
@@ -13,7 +16,9 @@ import sys
 from .. import checkpoint as ck
 from ..manifest import VOICEPRINT_FILE, _git_commit, write_voiceprint
 from ..quantize import quantize_file
+from ..cache import Cache, DataError
 from .export import export_onnx, load_net, write_parity_cases
+from .train import ValPairs
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(HERE)
@@ -25,6 +30,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ckpt", default=os.path.join(HERE, "checkpoints", "voiceprint.pt"))
     ap.add_argument("--val-eer", type=float, default=None, help="val EER of this checkpoint (0..1), for the manifest")
+    ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
     ap.add_argument("--models", default=os.path.join(REPO, "public", "models"))
     ap.add_argument("--work", default=os.path.join(HERE, "runs", "export-voiceprint"))
     a = ap.parse_args(argv)
@@ -33,6 +39,13 @@ def main(argv=None):
     except ck.CheckpointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
+    if a.val_eer is None:
+        try:
+            a.val_eer = ValPairs(Cache(a.cache, "val")).score(net)
+        except DataError as e:
+            print(f"error: {e} (or give --val-eer)", file=sys.stderr)
+            return 2
+        print(f"[voiceprint publish] val EER {100 * a.val_eer:.1f}% (step {meta['step']})")
     fp32, int8, par = (os.path.join(a.work, n) for n in ("voiceprint-fp32.onnx", "voiceprint-int8.onnx", "parity"))
     export_onnx(net, fp32)
     write_parity_cases(net, par)

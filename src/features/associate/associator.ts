@@ -90,15 +90,15 @@ export class VoiceAssociator {
   private readonly profiles: VoiceProfiles;
   private readonly embed: Embed;
   private readonly fadeIn: Float32Array;
-  /** Costs of [keep, swap] for frames from `committed` on. */
-  private costs: [number, number][] = [];
+  /**
+   * Segments reaching frames not yet final, with their voiceprints: their route costs are judged afresh at each
+   * commit, by the voices as known then (a second voice found later re-judges the segments still open).
+   */
+  private segments: { s: VoiceSegment; e: Float32Array }[] = [];
+  /** Per speaker output, the voiceprint of its last segment (a tail piece is the same voice). */
+  private readonly lastPrint: (Float32Array | undefined)[] = [undefined, undefined];
   /** Per frame not yet final: the cost of changing route into it (cheapest where it is quietest). */
   private switchCosts: number[] = [];
-  /** Per speaker output, the route and confidence its last segment asked for (a tail piece repeats it). */
-  private readonly lastOpinion = [
-    { route: 0, confidence: 0 },
-    { route: 0, confidence: 0 },
-  ];
   private committed = 0;
   private lastRoute = 0;
   private received = 0;
@@ -139,6 +139,8 @@ export class VoiceAssociator {
     this.pending.append(block.sources);
     this.received += block.sources[0].length;
     while ((this.segmenter.frames + 1) * this.frame <= this.received) await this.analyse(this.frame);
+    // Until a second voice is known, hold routes back (up to warmupFrames): its first turn is then routed knowing it.
+    if (this.profiles.known < 2 && this.segmenter.frames < this.p.warmupFrames) return [];
     return this.commit(Math.min(this.segmenter.openFrom, this.segmenter.frames) - this.p.lookaheadFrames);
   }
 
@@ -161,7 +163,6 @@ export class VoiceAssociator {
       for (let n = 0; n < v.length; n++) e += v[n] * v[n];
       return e / Math.max(1, v.length);
     }) as [number, number];
-    this.costs.push([0, 0]);
     // A change of route is inaudible in silence: between equally good routes, the search moves it to the quietest frame.
     const loud = Math.max(0, 10 * Math.log10(levels[0] + levels[1] + 1e-10) - this.p.silenceDb);
     this.switchCosts.push(this.p.switchCost * (1 + 0.01 * loud));
@@ -169,23 +170,33 @@ export class VoiceAssociator {
   }
 
   private async score(s: VoiceSegment): Promise<void> {
-    let opinion = this.lastOpinion[s.output];
-    if (!s.tail) {
+    let e = this.lastPrint[s.output];
+    if (!s.tail || !e) {
       this.stats.segments++;
       const audio = this.pending.view(this.speakers[s.output], s.start * this.frame, Math.min(s.end * this.frame, this.received));
-      const a = this.profiles.assign(s.output, await this.embed(audio.slice()), s.end - s.start);
-      this.opts.trace?.({ ...s, ...a });
-      const { track, confidence } = a;
-      opinion = this.lastOpinion[s.output] = { route: track === s.output ? 0 : 1, confidence };
+      e = this.lastPrint[s.output] = await this.embed(audio.slice());
+      if (s.solo) this.profiles.hear(s.output, e, s.end - s.start);
+      this.opts.trace?.({ ...s, ...this.profiles.judge(e) });
     }
-    for (let f = Math.max(s.start, this.committed); f < s.end; f++) this.costs[f - this.committed][opinion.route] -= opinion.confidence;
+    this.segments.push({ s, e });
+  }
+
+  /** Costs of [keep, swap] per frame not yet final, from the open segments judged by the voices known now. */
+  private costs(): [number, number][] {
+    const costs = Array.from({ length: this.segmenter.frames - this.committed }, (): [number, number] => [0, 0]);
+    for (const { s, e } of this.segments) {
+      const { track, confidence } = this.profiles.judge(e);
+      const route = track === s.output ? 0 : 1;
+      for (let f = Math.max(s.start, this.committed); f < s.end; f++) costs[f - this.committed][route] -= confidence;
+    }
+    return costs;
   }
 
   /** Routes frames [committed, upTo) for good (Viterbi over every frame known) and emits their audio. */
   private commit(upTo: number): SeparatedBlock[] {
     const end = Math.min(upTo, this.segmenter.frames);
     if (end <= this.committed) return [];
-    const routes = this.bestRoutes();
+    const routes = this.bestRoutes(this.costs());
     const from = this.committed * this.frame;
     const to = Math.min(end * this.frame, this.received);
     const sources = this.opts.kinds.map((_, i) => this.pending.view(i, from, to).slice());
@@ -201,7 +212,7 @@ export class VoiceAssociator {
       }
       this.lastRoute = route;
     }
-    this.costs = this.costs.slice(end - this.committed);
+    this.segments = this.segments.filter(({ s }) => s.end > end);
     this.switchCosts = this.switchCosts.slice(end - this.committed);
     this.committed = end;
     this.pending.drop(to);
@@ -209,18 +220,18 @@ export class VoiceAssociator {
   }
 
   /** Two-state Viterbi over the frames not yet final, starting from the last route emitted. */
-  private bestRoutes(): number[] {
-    const n = this.costs.length;
+  private bestRoutes(costs: [number, number][]): number[] {
+    const n = costs.length;
     const back = [new Uint8Array(n), new Uint8Array(n)];
     const P = this.switchCosts;
-    let acc = [this.costs[0][0] + (this.lastRoute === 0 ? 0 : P[0]), this.costs[0][1] + (this.lastRoute === 1 ? 0 : P[0])];
+    let acc = [costs[0][0] + (this.lastRoute === 0 ? 0 : P[0]), costs[0][1] + (this.lastRoute === 1 ? 0 : P[0])];
     for (let f = 1; f < n; f++) {
       const next = [0, 0];
       for (const s of [0, 1]) {
         const stay = acc[s];
         const move = acc[1 - s] + P[f];
         back[s][f] = stay <= move ? s : 1 - s;
-        next[s] = Math.min(stay, move) + this.costs[f][s];
+        next[s] = Math.min(stay, move) + costs[f][s];
       }
       acc = next;
     }

@@ -21,6 +21,10 @@ export interface AssociateParams {
   maxSegmentFrames: number;
   /** Two voice centroids closer than this cosine are one voice (one person is never split in two). */
   oneVoice: number;
+  /** Two voices already known stay two until their centroids are this much nearer than `oneVoice`. */
+  oneVoiceHysteresis: number;
+  /** Frames of speech (over all its segments) a second voice needs before it gets a track. */
+  minVoiceFrames: number;
   /** Route confidence of a segment while only one voice is known (it stays on that voice's track). */
   oneVoiceConfidence: number;
   /** Voiceprints the 2-means runs over (the most recent): bounds memory and time on long inputs. */
@@ -29,6 +33,8 @@ export interface AssociateParams {
   switchCost: number;
   /** Frames of hindsight before a route is final (lets a later, surer segment overrule). */
   lookaheadFrames: number;
+  /** Frames routes are held back at the start while only one voice is known (its first turns wait for the second). */
+  warmupFrames: number;
   /** Samples over which a route change cross-fades. */
   crossFadeSamples: number;
 }
@@ -39,11 +45,14 @@ export const ASSOCIATE_DEFAULTS: AssociateParams = {
   activeBelowOtherDb: 10,
   gapFrames: 3,
   minSegmentFrames: 8,
-  maxSegmentFrames: 15,
-  oneVoice: 0.6,
+  maxSegmentFrames: 30,
+  oneVoice: 0.4,
+  oneVoiceHysteresis: 0.15,
+  minVoiceFrames: 30,
   oneVoiceConfidence: 0.2,
   historySegments: 400,
   switchCost: 2,
   lookaheadFrames: 10,
+  warmupFrames: 200,
   crossFadeSamples: 160,
 };

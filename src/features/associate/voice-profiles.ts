@@ -49,12 +49,17 @@ export class VoiceProfiles {
     return this.centroids.filter(Boolean).length;
   }
 
-  /** A segment heard on speaker output `output`, its voiceprint (unit length) and its length in frames. */
-  assign(output: number, embedding: Float32Array, frames: number): Assignment {
+  /** A segment's voiceprint (unit length) heard on speaker output `output`, `frames` long: the voices are re-estimated. */
+  hear(output: number, embedding: Float32Array, frames: number): void {
     this.history.push({ e: embedding, weight: frames });
     if (this.history.length > this.p.historySegments) this.history.shift();
     if (!this.centroids[0] && !this.centroids[1]) this.centroids[output] = Float64Array.from(embedding);
     this.recluster();
+  }
+
+  /** Which track a voiceprint belongs to, by the voices as they stand now. */
+  judge(embedding: Float32Array): Assignment {
+    if (!this.centroids[0] && !this.centroids[1]) return { track: 0, confidence: 0, cosines: [NaN, NaN] };
     const cosines = this.centroids.map((c) => (c ? dot(c, embedding) : NaN)) as [number, number];
     const [c0, c1] = this.centroids;
     if (!c0 || !c1) {
@@ -91,9 +96,18 @@ export class VoiceProfiles {
       b = nb;
       if (!moved) break;
     }
-    const two = b !== undefined && dot(a, b) < this.p.oneVoice;
+    // A second voice needs enough speech of its own, and once there it stays until the two centroids are clearly one.
+    const apart = this.centroids[1 - t] ? this.p.oneVoice + this.p.oneVoiceHysteresis : this.p.oneVoice;
+    const two = b !== undefined && dot(a, b) < apart && this.weightNearer(b, a) >= this.p.minVoiceFrames;
     this.centroids[t] = a;
     this.centroids[1 - t] = two ? b : undefined;
+  }
+
+  /** Frames of heard speech nearer to `c` than to `other`. */
+  private weightNearer(c: Float64Array, other: Float64Array): number {
+    let w = 0;
+    for (const h of this.history) if (dot(c, h.e) > dot(other, h.e)) w += h.weight;
+    return w;
   }
 
   /** The heard voiceprint least like `c`: where a second voice would start. */

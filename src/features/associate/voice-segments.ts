@@ -17,6 +17,11 @@ export interface VoiceSegment {
    * voiceprint, it is the same voice as the piece before it.
    */
   tail?: boolean;
+  /**
+   * The other speaker output was silent for most of it: a voice on its own. Only these teach the voice profiles;
+   * a voice split across both outputs (which the separator does now and then) or true crosstalk would blur them.
+   */
+  solo: boolean;
 }
 
 const db = (meanSquare: number) => 10 * Math.log10(meanSquare + 1e-10);
@@ -37,6 +42,8 @@ class RunningTop {
 interface Open {
   start: number;
   lastActive: number;
+  /** Frames in it where the other output was active too. */
+  shared: number;
   /** Opened where a run was cut at maxSegmentFrames. */
   continued: boolean;
 }
@@ -61,13 +68,16 @@ export class VoiceSegmenter {
     const f = this.frames++;
     const top = this.top.push(Math.max(levels[0], levels[1]));
     const closed: VoiceSegment[] = [];
-    for (const k of [0, 1]) {
+    const active = [0, 1].map((k) => {
       const own = db(levels[k]);
-      const active = own > this.p.silenceDb && own > top - this.p.activeBelowTopDb && own > db(levels[1 - k]) - this.p.activeBelowOtherDb;
+      return own > this.p.silenceDb && own > top - this.p.activeBelowTopDb && own > db(levels[1 - k]) - this.p.activeBelowOtherDb;
+    });
+    for (const k of [0, 1]) {
       const o = this.open[k];
-      if (active) {
-        if (!o) this.open[k] = { start: f, lastActive: f, continued: this.cut[k] === f };
+      if (active[k]) {
+        if (!o) this.open[k] = { start: f, lastActive: f, shared: 0, continued: this.cut[k] === f };
         else o.lastActive = f;
+        if (active[1 - k]) this.open[k]!.shared++;
         const cur = this.open[k]!;
         if (f + 1 - cur.start >= this.p.maxSegmentFrames) {
           this.close(k, f + 1, closed);
@@ -93,7 +103,8 @@ export class VoiceSegmenter {
   private close(k: number, end: number, into: VoiceSegment[]): void {
     const o = this.open[k]!;
     this.open[k] = undefined;
-    if (end - o.start >= this.p.minSegmentFrames) into.push({ output: k, start: o.start, end });
-    else if (o.continued) into.push({ output: k, start: o.start, end, tail: true });
+    const solo = o.shared <= 0.2 * (end - o.start);
+    if (end - o.start >= this.p.minSegmentFrames) into.push({ output: k, start: o.start, end, solo });
+    else if (o.continued) into.push({ output: k, start: o.start, end, tail: true, solo });
   }
 }

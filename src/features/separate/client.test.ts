@@ -13,10 +13,12 @@ import type { ModelInfo, SeparateWorkerApi } from './shared';
 let received: PcmChunk[] = [];
 let hang = false;
 let terminated = 0;
+let loadedWith: Parameters<SeparateWorkerApi['load']>[0] | undefined;
 
 const fakeInfo = { id: 'm', backend: 'wasm', threads: 1 } as unknown as ModelInfo;
 const fakeApi: SeparateWorkerApi = {
   load: async (opts) => {
+    loadedWith = opts;
     if (opts.modelBaseUrl.includes('tampered')) throw encodeForWorkerBoundary(new VoxError('model-hash-mismatch', 'model.onnx: expected a, got b'));
     return fakeInfo;
   },
@@ -66,6 +68,15 @@ describe('createSeparateClient', () => {
     const blocks = await c.push({ start: 0, samples: Float32Array.of(1, 2, 3) });
     expect(Array.from(blocks[0].sources[0])).toEqual([2, 4, 6]);
     expect(await c.finish()).toEqual([]);
+    c.dispose();
+  });
+
+  it('passes the associate setting to the worker', async () => {
+    const c = createSeparateClient();
+    await c.load({ backend: 'wasm', associate: false, modelBaseUrl: 'https://app.example/models/' });
+    expect(loadedWith).toMatchObject({ backend: 'wasm', associate: false });
+    await c.load({ backend: 'wasm', associate: true, modelBaseUrl: 'https://app.example/models/' });
+    expect(loadedWith).toMatchObject({ associate: true });
     c.dispose();
   });
 

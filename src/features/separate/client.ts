@@ -87,7 +87,7 @@ export function createSeparateClient(): SeparateClient {
 
   return {
     load(opts) {
-      const full = { backend: opts.backend, threads: opts.threads, modelBaseUrl: opts.modelBaseUrl ?? defaultModelBaseUrl() };
+      const full = { backend: opts.backend, threads: opts.threads, associate: opts.associate, modelBaseUrl: opts.modelBaseUrl ?? defaultModelBaseUrl() };
       const key = `${full.backend}/${full.threads ?? 'max'}`;
       // ORT initialises its wasm once per worker: another backend or thread count needs a fresh worker.
       if (loadedKey !== null && loadedKey !== key && !disposed) stop();
