@@ -14,30 +14,43 @@ interface JobFolder {
   files: string[];
 }
 
-/** What the app keeps in OPFS: jobs/<id>/ with its files (and export/ when downloads were made). */
+/**
+ * What the app keeps in OPFS: jobs/<id>/ with its files (and export/ when downloads were made). The app may be
+ * deleting a folder while this reads it (a sweep at start, a cancel): a read that meets a vanished entry starts over.
+ */
 async function jobFolders(page: Page): Promise<JobFolder[]> {
   return page.evaluate(async () => {
     type Dir = FileSystemDirectoryHandle & { entries(): AsyncIterable<[string, FileSystemHandle]> };
-    const root = (await navigator.storage.getDirectory()) as Dir;
-    let jobs: Dir;
-    try {
-      jobs = (await root.getDirectoryHandle('jobs')) as Dir;
-    } catch {
-      return [];
+    const read = async (): Promise<JobFolder[]> => {
+      const root = (await navigator.storage.getDirectory()) as Dir;
+      let jobs: Dir;
+      try {
+        jobs = (await root.getDirectoryHandle('jobs')) as Dir;
+      } catch {
+        return [];
+      }
+      const out: JobFolder[] = [];
+      for await (const [name, h] of jobs.entries()) {
+        const files: string[] = [];
+        const walk = async (d: Dir, prefix: string) => {
+          for await (const [n, c] of d.entries()) {
+            if (c.kind === 'directory') await walk(c as Dir, `${prefix}${n}/`);
+            else files.push(`${prefix}${n}`);
+          }
+        };
+        if (h.kind === 'directory') await walk(h as Dir, '');
+        out.push({ name, files: files.sort() });
+      }
+      return out.sort((a, b) => a.name.localeCompare(b.name));
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await read();
+      } catch (e) {
+        if (!(e instanceof DOMException && e.name === 'NotFoundError') || attempt >= 20) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
-    const out: JobFolder[] = [];
-    for await (const [name, h] of jobs.entries()) {
-      const files: string[] = [];
-      const walk = async (d: Dir, prefix: string) => {
-        for await (const [n, c] of d.entries()) {
-          if (c.kind === 'directory') await walk(c as Dir, `${prefix}${n}/`);
-          else files.push(`${prefix}${n}`);
-        }
-      };
-      if (h.kind === 'directory') await walk(h as Dir, '');
-      out.push({ name, files: files.sort() });
-    }
-    return out.sort((a, b) => a.name.localeCompare(b.name));
   });
 }
 

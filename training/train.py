@@ -18,7 +18,6 @@ import math
 import multiprocessing
 import random
 import os
-import signal
 import sys
 import time
 
@@ -28,6 +27,7 @@ import torch
 from . import checkpoint as ck
 from .cache import Cache, DataError
 from .ema import WeightEMA
+from .stopping import stop_requested
 from .losses import SILENCE_LOSSES, SPEAKER_LOSSES, TrainingLoss, batch_sisnri, sisnri_2spk
 from .mix import Mixer
 from .model import Separator, check_grown_shift, count_params, make_config, make_identity, refine_bins
@@ -345,14 +345,7 @@ def main(argv=None):
     else:
         upgrade_log_header(log_path)
 
-    stop = {"flag": False}
-
-    def on_signal(sig, _frm):
-        print(f"[train] signal {sig}: saving and stopping", flush=True)
-        stop["flag"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_requested("train")
 
     def save():
         ck.save(a.ckpt, config=config, model=model, optim=opt, step=step, wall_s=wall_s,

@@ -9,7 +9,6 @@ speakers (never trained on); lower is better. Log: training/checkpoints/voicepri
 """
 import argparse
 import os
-import signal
 import sys
 import time
 
@@ -17,6 +16,7 @@ import numpy as np
 import torch
 
 from .. import checkpoint as ck
+from ..stopping import stop_requested
 from ..cache import Cache, DataError
 from .data import SpeakerCrops
 from .model import AAMSoftmax, VoicePrint, count_params, make_config
@@ -111,14 +111,7 @@ def main(argv=None):
         ck.save(a.ckpt, config=config, model=model, optim=opt, step=step, wall_s=wall_s,
                 sampler={"seed": hp["seed"], "step": step}, hparams=hp)
 
-    stop = {"flag": False}
-
-    def on_signal(sig, _frm):
-        print(f"[voiceprint] signal {sig}: saving and stopping", flush=True)
-        stop["flag"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_requested("voiceprint")
     last_save, t0, losses, accs = time.time(), time.time(), [], []
     while (a.max_steps is None or step < a.max_steps) and not stop["flag"]:
         x, y = data.batch(step, hp["batch"])
