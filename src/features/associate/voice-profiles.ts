@@ -74,24 +74,21 @@ export class VoiceProfiles {
   private recluster(): void {
     const t = this.centroids[0] ? 0 : 1;
     let a = this.centroids[t]!;
-    let b = this.centroids[1 - t] ?? this.farthestFrom(a);
-    if (!b) return;
-    for (let iter = 0; iter < 10; iter++) {
+    let b: Float64Array | undefined = this.centroids[1 - t] ?? this.farthestFrom(a);
+    for (let iter = 0; b && iter < 10; iter++) {
       const sa = new Float64Array(a.length);
       const sb = new Float64Array(a.length);
-      let moved = false;
       for (const h of this.history) {
-        const toB = dot(b, h.e) > dot(a, h.e);
-        const s = toB ? sb : sa;
+        const s = dot(b, h.e) > dot(a, h.e) ? sb : sa;
         for (let i = 0; i < s.length; i++) s[i] += h.weight * h.e[i];
       }
       const na = normalised(sa);
       const nb = normalised(sb);
       if (!na || !nb) {
-        b = undefined as unknown as Float64Array;
+        b = undefined; // everything went to one side: one voice
         break;
       }
-      moved = dot(na, a) < 1 - 1e-9 || dot(nb, b) < 1 - 1e-9;
+      const moved = dot(na, a) < 1 - 1e-9 || dot(nb, b) < 1 - 1e-9;
       a = na;
       b = nb;
       if (!moved) break;
