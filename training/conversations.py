@@ -109,12 +109,13 @@ def main_track_share(o):
     return float(e.max() / (e.sum() + 1e-12))
 
 
-def run_node(sep, vp, cases, d, params=None):
+def run_node(sep, vp, cases, d, params=None, trace=False):
     for name, x in cases:
         x.astype(np.float32).tofile(os.path.join(d, f"{name}.mix.f32"))
     with open(os.path.join(d, "cases.json"), "w") as f:
         json.dump([{"name": n, "T": len(x)} for n, x in cases], f)
-    r = subprocess.run(["node", NODE, sep, vp, d, *(["--params", params] if params else [])], capture_output=True, text=True)
+    args = [*(["--params", params] if params else []), *(["--trace"] if trace else [])]
+    r = subprocess.run(["node", NODE, sep, vp, d, *args], capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError((r.stderr or r.stdout).strip())
     info = json.loads(r.stdout.strip().splitlines()[-1])

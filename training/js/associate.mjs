@@ -33,11 +33,14 @@ async function separate(w) {
   return Array.from({ length: S }, (_, i) => y.slice(i * w.length, (i + 1) * w.length));
 }
 let embedMs = 0;
+// the trace callback runs right after the segment's voiceprint: it records that voiceprint (training/routing.py)
+let lastPrint;
 async function embed(x) {
   const t = performance.now();
   const out = await vp.run({ [vp.inputNames[0]]: new ort.Tensor('float32', x, [1, x.length]) });
   embedMs += performance.now() - t;
-  return Float32Array.from(out[vp.outputNames[0]].data);
+  lastPrint = Float32Array.from(out[vp.outputNames[0]].data);
+  return lastPrint;
 }
 
 const readF32 = (p) => {
@@ -61,7 +64,7 @@ for (const { name, T } of JSON.parse(readFileSync(path.join(dir, 'cases.json'), 
   blocks.push(...(await chunker.finish()));
   write(path.join(dir, `${name}.none.f32`), T, blocks);
   const decisions = [];
-  const assoc = new lib.VoiceAssociator({ kinds, embed, sampleRate: manifest.sampleRate, params, trace: trace ? (d) => decisions.push(d) : undefined });
+  const assoc = new lib.VoiceAssociator({ kinds, embed, sampleRate: manifest.sampleRate, params, trace: trace ? (d) => decisions.push({ ...d, print: Array.from(lastPrint) }) : undefined });
   const routed = [];
   const t = performance.now();
   // copies: the associator routes in place on its own buffers, but the blocks above are written already
