@@ -5,15 +5,20 @@ import { VoiceSegmenter, type VoiceSegment } from './voice-segments';
 const P = ASSOCIATE_DEFAULTS;
 const level = (db: number) => 10 ** (db / 10);
 
-/** Feeds per-frame levels (dB, or null for silence) of the two speaker outputs; returns every segment closed. */
-function segments(frames: [number | null, number | null][]): VoiceSegment[] {
+/** One frame's level of each speaker output in dB, or null for silence. */
+type Frame = [number | null, number | null];
+const SILENT: Frame = [null, null];
+const ALONE: Frame = [-20, null];
+
+/** Feeds the frames to a segmenter; returns every segment closed. */
+function segments(frames: Frame[]): VoiceSegment[] {
   const seg = new VoiceSegmenter(P);
   const out: VoiceSegment[] = [];
   for (const [a, b] of frames) out.push(...seg.push([a === null ? 0 : level(a), b === null ? 0 : level(b)]));
   return [...out, ...seg.finish()];
 }
 
-const repeat = <T>(n: number, v: T): T[] => Array.from({ length: n }, () => v);
+const repeat = (n: number, v: Frame): Frame[] => Array.from({ length: n }, () => v);
 
 describe('VoiceSegmenter', () => {
   it('takes an output more than activeBelowOtherDb under the other for leak (what a background leaves there), not speech', () => {
@@ -31,8 +36,8 @@ describe('VoiceSegmenter', () => {
   });
 
   it('ends a segment at a pause longer than gapFrames (a turn change on the same output gets a voiceprint of its own)', () => {
-    const pause = repeat<[null, null]>(P.gapFrames + 1, [null, null]);
-    const segs = segments([...repeat(12, [-20, null]), ...pause, ...repeat(12, [-20, null])]);
+    const pause = repeat(P.gapFrames + 1, SILENT);
+    const segs = segments([...repeat(12, ALONE), ...pause, ...repeat(12, ALONE)]);
     expect(segs.map((s) => [s.start, s.end])).toEqual([
       [0, 12],
       [12 + P.gapFrames + 1, 24 + P.gapFrames + 1],
@@ -40,9 +45,9 @@ describe('VoiceSegmenter', () => {
   });
 
   it('bridges a pause of gapFrames inside a run, and cuts long runs at maxSegmentFrames', () => {
-    const breath = repeat<[null, null]>(P.gapFrames, [null, null]);
+    const breath = repeat(P.gapFrames, SILENT);
     const n = P.maxSegmentFrames + 10;
-    const segs = segments([...repeat(5, [-20, null]), ...breath, ...repeat(n - 5 - P.gapFrames, [-20, null])]);
+    const segs = segments([...repeat(5, ALONE), ...breath, ...repeat(n - 5 - P.gapFrames, ALONE)]);
     expect(segs.map((s) => [s.start, s.end, !!s.tail])).toEqual([
       [0, P.maxSegmentFrames, false],
       [P.maxSegmentFrames, n, false],
