@@ -165,8 +165,9 @@ class Mixer:
         return int(cand[rng.integers(0, len(cand))]) if len(cand) else None
 
     # -- one item ---------------------------------------------------------------
-    def item(self, rng, single=None, bg=None, reverb=None, band=None, snr=None, d=1.0):
-        """d < 1 (curriculum) scales every degradation probability down."""
+    def item(self, rng, single=None, bg=None, reverb=None, band=None, snr=None, d=1.0, speakers=None):
+        """d < 1 (curriculum) scales every degradation probability down. A list `speakers` receives the speaker ids of
+        sources 0 and 1 (-1: none); the random stream is the same either way."""
         n = self.n
         nu = len(self.pool)
         a = int(self.pool[rng.integers(0, nu)])
@@ -217,6 +218,8 @@ class Mixer:
         if rng.random() < self.p_clip * d:
             lim = np.abs(mix).max() * rng.uniform(0.3, 0.8)
             mix = np.clip(mix, -lim, lim)
+        if speakers is not None:
+            speakers.extend([int(self.spk[a]), -1 if single else int(self.spk[b])])
         return mix.astype(np.float32), srcs
 
     def batch(self, step, batch_size):

@@ -401,6 +401,30 @@ bad = [k for k in a["model"] if not torch.equal(a["model"][k], b["model"][k])]
 assert not bad, bad[:3]
 EOF
 awk -F'\t' 'NR > 1 && $4 != "" {v = 1} END {exit !v}' "$W/vpa/voiceprint_log.tsv" || die "no val EER in the voiceprint log"
+"$PY" -m training.voiceprint.separated --separator "$W/a/latest.pt" --cache "$W/cache" --items 6 --seconds 1 \
+  --min-sisnr -100 --out "$W/sep.npz" | tail -1 | sed 's/^/   /'
+mkdir -p "$W/vpc" && cp "$W/vpa/vp.pt" "$W/vpc/vp.pt"
+"$PY" "${VP[@]}" --ckpt "$W/vpc/vp.pt" --max-steps 6 --separated "$W/sep.npz" --p-separated 1 >/dev/null
+"$PY" - "$W/vpc/vp.pt" "$W/vpa/vp.pt" "$W/sep.npz" "$W/cache" <<'EOF' || die "separated crops did not reach the voiceprint's batches"
+import sys, numpy as np, torch
+from training import checkpoint as ck
+from training.cache import Cache
+from training.voiceprint.data import SpeakerCrops
+c, a = ck.load(sys.argv[1]), ck.load(sys.argv[2])
+assert c["step"] == 6 and c["hparams"]["p_separated"] == 1 and c["hparams"]["separated"].endswith("sep.npz"), c["hparams"]
+assert any(not torch.equal(c["model"][k], a["model"][k]) for k in a["model"])
+z = np.load(sys.argv[3])
+assert len(z["crops"]) == 12 and z["crops"].dtype == np.int16, z["crops"].shape
+d = SpeakerCrops(Cache(sys.argv[4], "train"), 7, 1.0, separated=(z["crops"], z["speakers"]), p_separated=1.0)
+k = next(iter(d.sep_of))
+x = d.item(np.random.default_rng(0), k)
+crops = z["crops"][d.sep_of[k]].astype(np.float32)
+cos = max(abs(float(x @ y) / (np.linalg.norm(x) * np.linalg.norm(y) + 1e-9)) for y in crops)
+assert cos > 0.999, cos  # the item is that speaker's separated output (rescaled), not a fresh crop
+print(f"   separated crops: {len(z['crops'])} outputs, kept in the checkpoint's hparams, drawn for their speakers")
+EOF
+rm "$W/sep.npz"
+expect_rc 2 "voiceprint resume without its separated crops" "$PY" "${VP[@]}" --ckpt "$W/vpc/vp.pt" --max-steps 7
 "$PY" -m training.voiceprint.publish --ckpt "$W/vpa/vp.pt" --models "$W/pub" --work "$W/vpwork" --val-eer 0.5 | tail -1 | sed 's/^/   /'
 "$PY" - "$W/pub" <<'EOF' || die "the manifest does not list the voiceprint right"
 import hashlib, json, os, sys

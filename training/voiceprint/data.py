@@ -15,12 +15,28 @@ SR = 16000
 
 
 class SpeakerCrops:
-    def __init__(self, cache, seed, seconds=2.0, p_leak=0.4, p_bg=0.4, p_reverb=0.3, p_band=0.2, p_codec=0.2):
+    def __init__(self, cache, seed, seconds=2.0, p_leak=0.4, p_bg=0.4, p_reverb=0.3, p_band=0.2, p_codec=0.2,
+                 separated=None, p_separated=0.0):
         self.c, self.seed, self.n = cache, int(seed), int(seconds * SR)
         spk = np.asarray(cache.speech_idx[:, 2])
         self.speakers, self.labels = np.unique(spk, return_inverse=True)
         self.utts = [np.flatnonzero(self.labels == k) for k in range(len(self.speakers))]
         self.p = dict(leak=p_leak, bg=p_bg, reverb=p_reverb, band=p_band, codec=p_codec)
+        # separated: (crops int16 [M, L], speaker ids [M]) from training.voiceprint.separated; a speaker who has some
+        # is heard through the separator with probability p_separated
+        self.p_separated = float(p_separated) if separated is not None else 0.0
+        self.sep_crops, self.sep_of = None, {}
+        if self.p_separated > 0:
+            crops, ids = separated
+            if crops.shape[1] < self.n:
+                raise ValueError(f"separated crops of {crops.shape[1]} samples, shorter than the {self.n} of a training crop")
+            k = np.searchsorted(self.speakers, ids)
+            ok = (k < len(self.speakers)) & (self.speakers[np.minimum(k, len(self.speakers) - 1)] == ids)
+            if not ok.any():
+                raise ValueError("none of the separated crops belongs to a speaker of this split")
+            self.sep_crops = crops
+            for i in np.flatnonzero(ok):
+                self.sep_of.setdefault(int(k[i]), []).append(int(i))
 
     @property
     def n_speakers(self):
@@ -33,7 +49,17 @@ class SpeakerCrops:
         s = int(rng.integers(0, len(x) - self.n + 1))
         return x[s:s + self.n]
 
+    def separated_item(self, rng, k):
+        """A crop of one of speaker k's separated outputs: already degraded the way the app's speech is."""
+        c = self.sep_crops[self.sep_of[k][int(rng.integers(len(self.sep_of[k])))]]
+        s = int(rng.integers(0, c.shape[0] - self.n + 1))
+        x = c[s:s + self.n].astype(np.float32)
+        x = x * 10 ** (rng.uniform(-20, 0) / 20) * 0.1 / (rms(x) + 1e-8)
+        return np.clip(x, -1, 1).astype(np.float32)
+
     def item(self, rng, k):
+        if self.p_separated > 0 and k in self.sep_of and rng.random() < self.p_separated:
+            return self.separated_item(rng, k)
         var = int(rng.integers(0, len(self.c.codecs))) if self.c.codecs and rng.random() < self.p["codec"] else -1
         x = self.crop(rng, rng.choice(self.utts[k]), var)
         x = x / (rms(x) + 1e-8)

@@ -69,6 +69,9 @@ def main(argv=None):
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--save-minutes", type=float, default=10.0)
     ap.add_argument("--config", nargs="*", default=[], help="model config overrides KEY=VALUE (fresh start only)")
+    ap.add_argument("--separated", default=None, help="separated crops (training.voiceprint.separated) to mix in; kept in "
+                    "the checkpoint's hparams, so a resume uses them again")
+    ap.add_argument("--p-separated", type=float, default=0.5, help="with --separated: share of items, of the speakers it covers")
     a = ap.parse_args(argv)
     try:
         train, val = Cache(a.cache, "train"), Cache(a.cache, "val")
@@ -82,9 +85,24 @@ def main(argv=None):
     except (ck.CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
-    hp = state["hparams"] if resume else {"batch": a.batch, "seconds": a.seconds, "lr": a.lr, "seed": a.seed}
+    hp = dict(state["hparams"]) if resume else {"batch": a.batch, "seconds": a.seconds, "lr": a.lr, "seed": a.seed}
+    if a.separated:
+        hp["separated"], hp["p_separated"] = os.path.relpath(os.path.abspath(a.separated), HERE), a.p_separated
     torch.manual_seed(hp["seed"])
-    data = SpeakerCrops(train, hp["seed"], hp["seconds"])
+    separated = None
+    if hp.get("separated"):
+        path = os.path.normpath(os.path.join(HERE, hp["separated"]))
+        if not os.path.exists(path):
+            print(f"error: {path} is missing: make it with /usr/bin/python3 -m training.voiceprint.separated "
+                  f"(the checkpoint trains with it)", file=sys.stderr)
+            return 2
+        with np.load(path) as z:
+            separated = (z["crops"], z["speakers"])
+    try:
+        data = SpeakerCrops(train, hp["seed"], hp["seconds"], separated=separated, p_separated=hp.get("p_separated", 0.0))
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     model = torch.nn.ModuleDict({"net": VoicePrint(config), "head": AAMSoftmax(config["emb_dim"], data.n_speakers)})
     opt = torch.optim.Adam(model.parameters(), lr=hp["lr"])
     step, wall_s = 0, 0.0

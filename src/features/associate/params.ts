@@ -1,8 +1,9 @@
 /**
  * The associate stage's tuning, in one place. Levels in dB, times in frames
  * of FRAME_SECONDS. Measured on two-person conversations made from the val
- * speakers and on the AMI meetings (training/conversations.py); see
- * training/MODEL_CARD.md, "Associate stage".
+ * speakers and on the AMI meetings (training/conversations.py; where it
+ * loses: training/routing.py); see training/MODEL_CARD.md, sessions
+ * "2026-12-06 (eighth)" and "2026-12-07 (ninth)".
  */
 export const FRAME_SECONDS = 0.1;
 
@@ -13,6 +14,8 @@ export interface AssociateParams {
   activeBelowTopDb: number;
   /** …and no more than this many dB below the other speaker output (else it is the other's leak). */
   activeBelowOtherDb: number;
+  /** A segment is solo (teaches the voice profiles) when the other output was active in at most this share of it. */
+  soloShare: number;
   /** Inactive frames a segment bridges (a breath inside a sentence). */
   gapFrames: number;
   /** Segments shorter than this carry no voiceprint (too little speech to judge). */
@@ -43,6 +46,7 @@ export const ASSOCIATE_DEFAULTS: AssociateParams = {
   silenceDb: -70,
   activeBelowTopDb: 30,
   activeBelowOtherDb: 6,
+  soloShare: 0.2,
   gapFrames: 1,
   minSegmentFrames: 8,
   maxSegmentFrames: 20,

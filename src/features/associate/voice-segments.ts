@@ -103,7 +103,7 @@ export class VoiceSegmenter {
   private close(k: number, end: number, into: VoiceSegment[]): void {
     const o = this.open[k]!;
     this.open[k] = undefined;
-    const solo = o.shared <= 0.2 * (end - o.start);
+    const solo = o.shared <= this.p.soloShare * (end - o.start);
     if (end - o.start >= this.p.minSegmentFrames) into.push({ output: k, start: o.start, end, solo });
     else if (o.continued) into.push({ output: k, start: o.start, end, tail: true, solo });
   }
