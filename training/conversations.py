@@ -81,6 +81,32 @@ def conversation(cache, pool, rng, seconds, same=False, bg_snr=None):
     return mix.astype(np.float32), refs
 
 
+def draw(cache, items, seconds, seed, one_voice_bg_snr=None):
+    """The val conversations of a seed, always drawn in this order: clean, background 5 dB, one voice."""
+    pool = speaker_pool(cache)
+    if len(pool) < 2:
+        raise DataError("fewer than 2 val speakers with 10 s of speech")
+    rng = np.random.default_rng(seed)
+    return {
+        "clean": [conversation(cache, pool, rng, seconds) for _ in range(items)],
+        "background 5 dB": [conversation(cache, pool, rng, seconds, bg_snr=5) for _ in range(items)],
+        "one voice": [conversation(cache, pool, rng, seconds, same=True, bg_snr=one_voice_bg_snr)
+                      for _ in range(max(1, items // 2))],
+    }
+
+
+def common_args(ap):
+    """What training.conversations and training.routing share: the models, the draw, the stage's parameters."""
+    ap.add_argument("separator", nargs="?", default=None, help="default: the shipped model (public/models/manifest.json)")
+    ap.add_argument("voiceprint", nargs="?", default=None, help="default: the shipped voiceprint")
+    ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
+    ap.add_argument("--items", type=int, default=16)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--params", default=None, help='associate parameters to try, JSON (e.g. \'{"oneVoice": 0.5}\')')
+
+
 def oracle_route(o, refs, frame=SR // 2):
     o = o.copy()
     for s in range(0, o.shape[1], frame):
@@ -128,29 +154,13 @@ def run_node(sep, vp, cases, d, params=None, trace=False):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("separator", nargs="?", default=None, help="default: the shipped model (public/models/manifest.json)")
-    ap.add_argument("voiceprint", nargs="?", default=None, help="default: the shipped voiceprint")
+    common_args(ap)
     ap.add_argument("--data", default=DEFAULT_DATA)
-    ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
-    ap.add_argument("--items", type=int, default=16)
-    ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--json", default=None)
-    ap.add_argument("--params", default=None, help='associate parameters to try, JSON (e.g. \'{"oneVoice": 0.5}\')')
     a = ap.parse_args(argv)
     sep = a.separator or shipped_model()
     vp = a.voiceprint or shipped_model(role="voiceprint")
     try:
-        cache = Cache(a.cache, "val")
-        pool = speaker_pool(cache)
-        if len(pool) < 2:
-            raise DataError("fewer than 2 val speakers with 10 s of speech")
-        rng = np.random.default_rng(a.seed)
-        sets = {
-            "clean": [conversation(cache, pool, rng, a.seconds) for _ in range(a.items)],
-            "background 5 dB": [conversation(cache, pool, rng, a.seconds, bg_snr=5) for _ in range(a.items)],
-            "one voice": [conversation(cache, pool, rng, a.seconds, same=True) for _ in range(max(1, a.items // 2))],
-        }
+        sets = draw(Cache(a.cache, "val"), a.items, a.seconds, a.seed)
         ami = meetings(a.data)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)

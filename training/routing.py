@@ -1,7 +1,7 @@
 """Where the associate stage loses: its segments and voiceprints against who really spoke.
 
     /usr/bin/python3 -m training.routing [SEPARATOR.onnx] [VOICEPRINT.onnx] [--items 16] [--seconds 60] [--seed 11]
-        [--params JSON] [--json OUT]
+        [--background] [--one-voice] [--params JSON] [--json OUT]
 
 training.conversations scores the whole tracks; this looks inside, on the same clean val conversations. Each segment
 the app's VoiceAssociator cut (training/js/associate.mjs --trace: its output, frames, voiceprint and the decision at
@@ -14,6 +14,9 @@ the time) is labelled with the person whose reference it matches best on that ou
   2-means       the same with an offline 2-means over all solo segments of the file (the clustering's ceiling)
   centroid cos  cosine between the two people's true centroids (the associate's `oneVoice` splits below it)
   within cos    mean cosine of a segment's voiceprint with its own person's centroid
+Then, per file, an offline 2-means over its solo voiceprints (two people, and with --one-voice the one-person files):
+the split's centroid cosine, mean margin, spread, the share of the spread it explains and the smaller side's share —
+the statistics a one-voice-or-two rule can use (training/MODEL_CARD.md, ninth session: the centroid cosine is best).
 """
 import argparse
 import json
@@ -23,7 +26,7 @@ import tempfile
 import numpy as np
 
 from .cache import Cache, DataError
-from .conversations import HERE, conversation, run_node, speaker_pool
+from .conversations import common_args, draw, run_node
 from .manifest import shipped_model
 from .mix import SR
 
@@ -103,45 +106,29 @@ def split_stats(E, w):
     within = sum((w[lab == k, None] * (E[lab == k] - (w[lab == k, None] * E[lab == k]).sum(0) / w[lab == k].sum()) ** 2).sum()
                  for k in (0, 1) if (lab == k).any())
     total = (w[:, None] * (E - mu) ** 2).sum()
-    return {"split_explained": float(1 - within / (total + 1e-12)),"split_cos": float(c[0] @ c[1]), "split_margin": float((w * (own - other)).sum() / w.sum()),
-            "split_spread": float((w * (1 - own)).sum() / w.sum()), "split_minor": min(share, 1 - share)}
+    return {"split_explained": float(1 - within / (total + 1e-12)), "split_cos": float(c[0] @ c[1]),
+            "split_margin": float((w * (own - other)).sum() / w.sum()), "split_spread": float((w * (1 - own)).sum() / w.sum()),
+            "split_minor": min(share, 1 - share)}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("separator", nargs="?", default=None)
-    ap.add_argument("voiceprint", nargs="?", default=None)
-    ap.add_argument("--cache", default=f"{HERE}/cache")
-    ap.add_argument("--items", type=int, default=16)
-    ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--params", default=None)
-    ap.add_argument("--json", default=None)
+    common_args(ap)
     ap.add_argument("--background", action="store_true", help="the conversations with a background at 5 dB instead of the clean ones")
     ap.add_argument("--one-voice", action="store_true", help="also the one-voice files: how their solo voiceprints split")
     a = ap.parse_args(argv)
     sep = a.separator or shipped_model()
     vp = a.voiceprint or shipped_model(role="voiceprint")
     try:
-        cache = Cache(a.cache, "val")
-        pool = speaker_pool(cache)
-        rng = np.random.default_rng(a.seed)
-        # the same draw as training.conversations' clean set (its first --items conversations)
-        # training.conversations' draw order: clean, background, then one voice
-        items = [conversation(cache, pool, rng, a.seconds) for _ in range(a.items)]
-        if a.background:
-            items = [conversation(cache, pool, rng, a.seconds, bg_snr=5) for _ in range(a.items)]
-        if a.one_voice:
-            if not a.background:
-                [conversation(cache, pool, rng, a.seconds, bg_snr=5) for _ in range(a.items)]
-            ones = [conversation(cache, pool, rng, a.seconds, same=True, bg_snr=5 if a.background else None)
-                    for _ in range(max(1, a.items // 2))]
+        # training.conversations' draw: the same files for a seed (with --background the one-voice files get it too)
+        sets = draw(Cache(a.cache, "val"), a.items, a.seconds, a.seed, one_voice_bg_snr=5 if a.background else None)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    items = sets["background 5 dB" if a.background else "clean"]
+    ones = sets["one voice"] if a.one_voice else []
     cases = [(f"clean_{i}", m) for i, (m, _) in enumerate(items)]
-    if a.one_voice:
-        cases += [(f"one_{i}", m) for i, (m, _) in enumerate(ones)]
+    cases += [(f"one_{i}", m) for i, (m, _) in enumerate(ones)]
     with tempfile.TemporaryDirectory(prefix="voxsplit-routing-") as d:
         try:
             outs, info = run_node(sep, vp, cases, d, a.params, trace=True)
