@@ -22,7 +22,9 @@ import numpy as np
 import torch
 
 from .. import checkpoint as ck
+from ..average import average
 from ..cache import Cache, DataError
+from ..losses import np_sisnr, pit2
 from ..mix import Mixer
 from ..model import Separator, make_config
 
@@ -32,19 +34,13 @@ DEFAULT_OUT = os.path.join(HERE, "cache", "separated_train.npz")
 
 def load_separator(path):
     state = ck.load(path)
+    ema = "ema" in state
+    if ema:  # the EMA weights as shipped (training.average keeps the model's own DFT buffers)
+        state = average([state], use_ema=True)
     m = Separator(make_config(**state["config"]))
-    weights = dict(state["model"])
-    if "ema" in state:  # the EMA holds the parameters; buffers (DFT kernels) stay the model's
-        weights.update({k: v for k, v in state["ema"].items() if k in weights})
-    m.load_state_dict(weights)
+    m.load_state_dict(state["model"])
     m.eval()
-    return m, int(state["step"]), "ema" in state
-
-
-def sisnr(est, ref):
-    est, ref = est - est.mean(-1, keepdims=True), ref - ref.mean(-1, keepdims=True)
-    s = (est * ref).sum(-1, keepdims=True) / ((ref * ref).sum(-1, keepdims=True) + 1e-9) * ref
-    return 10 * np.log10(((s * s).sum(-1) + 1e-9) / (((est - s) ** 2).sum(-1) + 1e-9))
+    return m, int(state["step"]), ema
 
 
 def build(cache, model, items, seconds, seed, min_sisnr, batch=8, log=print):
@@ -63,10 +59,9 @@ def build(cache, model, items, seconds, seed, min_sisnr, batch=8, log=print):
         with torch.no_grad():
             out = model(torch.from_numpy(np.stack(mixes))).numpy()[:, :2]
         for o, r, who in zip(out, refs, ids):
-            keep = sisnr(o, r).sum() >= sisnr(o[::-1], r).sum()
-            o = o if keep else o[::-1]
+            o = o[list(pit2(o, r)[1])]
             for k in (0, 1):
-                q = float(sisnr(o[k], r[k]))
+                q = np_sisnr(o[k], r[k])
                 if q < min_sisnr:
                     continue
                 peak = np.abs(o[k]).max() + 1e-9
