@@ -65,15 +65,21 @@ def mapped_accuracy(pred, truth, w):
     return max(a, 1 - a)
 
 
-def file_report(o, refs, decisions):
+def judged_segments(decisions):
+    """The segments the associator judged (not the tail it had no time to judge): each with its frames and voiceprint."""
     segs = [d for d in decisions if not d.get("tail")]
+    w = np.array([d["end"] - d["start"] for d in segs], float)
+    E = np.array([d["print"] for d in segs], float).reshape(len(segs), -1)
+    solo = np.array([d["solo"] for d in segs], bool)
+    return segs, w, E, solo
+
+
+def file_report(o, refs, decisions):
+    segs, w, E, solo = judged_segments(decisions)
     if len(segs) < 2:
         return None
     lab = np.array([label(o, refs, d) for d in segs])
     person, dom = lab[:, 0].astype(int), lab[:, 1]
-    w = np.array([d["end"] - d["start"] for d in segs], float)
-    E = np.array([d["print"] for d in segs], float)
-    solo = np.array([d["solo"] for d in segs])
     r = {"frames": float(w.sum()), "mixed": float(w[dom < 0.8].sum() / w.sum())}
     # the route judged at the time: the track the segment's voice was sent to
     two = np.array([None not in d["cosines"] for d in segs])  # NaN (no voice on a track yet) comes as null
@@ -149,8 +155,8 @@ def main(argv=None):
     split_keys = ["split_explained", "split_cos", "split_margin", "split_spread", "split_minor"]
     one_rows = []
     for f in info["files"][len(items):]:
-        segs = [d for d in f["decisions"] if not d.get("tail") and d["solo"]]
-        one_rows.append(split_stats(np.array([d["print"] for d in segs], float), np.array([d["end"] - d["start"] for d in segs], float)))
+        _, w, E, solo = judged_segments(f["decisions"])
+        one_rows.append(split_stats(E[solo], w[solo]))
     for tag, rs in (("two people", rows), ("one voice", one_rows)):
         for r in rs:
             print(f"{tag:<10} " + " ".join(f"{k} {r.get(k, float('nan')):.3f}" for k in split_keys))
