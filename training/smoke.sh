@@ -107,6 +107,38 @@ h = ck.load('$W/l/latest.pt')['hparams']
 assert h['loss'] == {'quiet': 'hinge', 'logit_l2': 0.01} and ck.load('$W/l/latest.pt')['step'] == 3, h" || die "loss settings not kept on resume"
 "$PY" -c "import torch; torch.load('$W/a/latest.pt', weights_only=True)" || die "checkpoint not loadable with weights_only=True"
 
+step "bfloat16 front end: kept on resume, gradients follow fp32, eval and export untouched"
+"$PY" "${TR[@]}" "${CFG[@]}" front_ch=4 --ckpt "$W/h/latest.pt" --max-steps 2 --bf16-front on >/dev/null
+"$PY" "${TR[@]}" --ckpt "$W/h/latest.pt" --max-steps 3 >/dev/null
+"$PY" - "$W/h/latest.pt" <<'EOF' || die "the bfloat16 front end is wrong"
+import sys, torch
+from training import checkpoint as ck
+from training.model import Separator, make_config
+st = ck.load(sys.argv[1])
+assert st["hparams"]["bf16_front"] is True and st["step"] == 3, st["hparams"]
+torch.manual_seed(0)
+m = Separator(make_config(enc_kernel=64, hop=16, d_model=32, n_heads=2, ffn_dim=32, n_blocks=1, chunk=10, inter_radius=2, front_ch=4))
+x, ref = torch.randn(2, 4000), torch.randn(2, 3, 4000)
+def grads(on):
+    m.front_bf16 = on
+    m.zero_grad()
+    ((m(x) - ref) ** 2).mean().backward()
+    return torch.cat([p.grad.flatten() for p in m.parameters() if p.grad is not None])
+m.train()
+g0, g1 = grads(False), grads(True)
+cos = float(g0 @ g1 / (g0.norm() * g1.norm()))
+assert cos > 0.98, f"bf16 front-end gradients off the fp32 direction: cosine {cos}"
+m.front_bf16 = True
+with torch.no_grad():
+    y_train = m(x)
+    m.eval()
+    y1 = m(x)
+    m.front_bf16 = False
+    y0 = m(x)
+assert torch.equal(y0, y1), "the bf16 setting changed the eval (shipped) function"
+assert not torch.equal(y_train, y0), "bf16 was not used in training mode"
+EOF
+
 step "refusals: config mismatch, NaN loss"
 expect_rc 3 "mismatched config" "$PY" "${TR[@]}" --ckpt "$W/a/latest.pt" --max-steps 5 --config d_model=64
 cp "$W/a/latest.pt" "$W/a-before.pt"

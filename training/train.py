@@ -207,6 +207,9 @@ def main(argv=None):
                     help="keep an exponential moving average of the weights with this decay (e.g. 0.999; 0 turns it "
                          "off), stored in the checkpoint and scored beside the weights at each val (training/ema.py); "
                          "export it with `training.average --ema`")
+    ap.add_argument("--bf16-front", choices=("on", "off"), default=None,
+                    help="run the conv front end in bfloat16 while training (CPU autocast; about half the step time on "
+                         "a CPU with AVX512-BF16); stored in the checkpoint; val and export stay fp32")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-steps", type=int, default=10 ** 9, help="stop at this global step")
     ap.add_argument("--max-minutes", type=float, default=1e9)
@@ -256,6 +259,11 @@ def main(argv=None):
         if resume and a.lr is not None and a.lr != hp["lr"]:
             print(f"[train] base learning rate changed at step {int(state['step'])}: {hp['lr']} -> {a.lr}", flush=True)
             hp = dict(hp, lr=a.lr)
+        if a.bf16_front is not None:
+            on = a.bf16_front == "on"
+            if resume and on != hp.get("bf16_front", False):
+                print(f"[train] bfloat16 front end changed at step {int(state['step'])}: {hp.get('bf16_front', False)} -> {on}", flush=True)
+            hp = dict(hp, bf16_front=on)
         if a.ema is not None:
             if a.ema:  # refused before anything is reported as changed
                 WeightEMA.check_decay(a.ema)
@@ -280,6 +288,7 @@ def main(argv=None):
     np.random.seed(hp["seed"])
     random.seed(hp["seed"])
     model = Separator(config).to(a.device)
+    model.front_bf16 = bool(hp.get("bf16_front", False))
     opt = torch.optim.Adam(param_groups(model, hp.get("refine_lr_mult", 1.0)), lr=hp["lr"])
     step, wall_s = 0, 0.0
     if resume:
