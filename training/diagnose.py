@@ -1,7 +1,8 @@
 """Diagnostics behind the model card's "why run 2 stalled" figures (CPU, a few minutes each).
 
-    /usr/bin/python3 -m training.diagnose throughput [--batch 4] [--seconds 4]
-        median seconds per training step (run it with and without OMP_NUM_THREADS=2)
+    /usr/bin/python3 -m training.diagnose throughput [--batch 4] [--seconds 4] [--ckpt CKPT] [--bf16-front]
+        median seconds per training step (run it with and without OMP_NUM_THREADS=2); with --bf16-front also with
+        the conv front end in bfloat16, and how far that turns the gradient (cosine to the fp32 one)
     /usr/bin/python3 -m training.diagnose segments CKPT [--items 48]
         val SI-SNRi with one permutation per item vs the permutation chosen per 0.5 s (oracle):
         tells a speaker-tracking failure (second much higher) from no separation at all
@@ -57,21 +58,50 @@ CLEAN = dict(p_bg=0, p_reverb=0, p_tel=0, p_codec=0, p_speed=0, p_clip=0, p_sing
 
 def throughput(a):
     c = Cache(CACHE, "train")
-    m = Mixer(c, seed=0, seconds=a.seconds)
-    model = Separator(make_config())
-    opt = torch.optim.Adam(model.parameters(), 1e-4)
-    ts = []
-    for s in range(14):
-        mix, ref = m.batch(s, a.batch)
-        t = time.time()
+    if a.ckpt:  # the checkpoint's model, mix and loss at its step (what a resumed run does per step)
+        st = ck.load(a.ckpt)
+        hp = st["hparams"]
+        model = Separator(make_config(**st["config"]))
+        model.load_state_dict(st["model"])
+        m = Mixer(c, seed=hp["seed"], seconds=a.seconds, **hp.get("mix", {}))
+        loss_fn, first = TrainingLoss(model, hp.get("loss", {})), int(st["step"])
+    else:
+        model, m, first = Separator(make_config()), Mixer(c, seed=0, seconds=a.seconds), 0
+        loss_fn = separation_loss
+    if a.bf16_front and model.front is None:
+        print("error: --bf16-front needs a model with the conv front end (config front_ch)", file=sys.stderr)
+        return 2
+    model.train()
+    batches = [m.batch(first + s, a.batch) for s in range(14)]
+
+    def loss_of(mix, ref):
         mt, rt = torch.from_numpy(mix), torch.from_numpy(ref)
-        loss = separation_loss(model(mt), rt, mt)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        ts.append(time.time() - t)
-    print(f"batch {a.batch} x {a.seconds} s, torch threads {torch.get_num_threads()}: "
-          f"median {np.median(ts[4:]):.3f} s/step (after 4 warm-up steps)")
+        return loss_fn(model(mt), rt, mt)
+
+    if a.bf16_front:  # before any optimizer step: both precisions see the same weights
+        cos = []
+        for mix, ref in batches[:4]:
+            g = []
+            for on in (False, True):
+                model.front_bf16 = on
+                model.zero_grad()
+                loss_of(mix, ref).backward()
+                g.append(torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]))
+            cos.append(float(g[0] @ g[1] / (g[0].norm() * g[1].norm())))
+        print(f"gradient cosine, bf16 front end vs fp32 (4 batches): {min(cos):.4f}-{max(cos):.4f}")
+    for on in ((False, True) if a.bf16_front else (False,)):
+        model.front_bf16 = on
+        opt = torch.optim.Adam(model.parameters(), 1e-4)
+        ts = []
+        for mix, ref in batches:
+            t = time.time()
+            loss = loss_of(mix, ref)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            ts.append(time.time() - t)
+        print(f"batch {a.batch} x {a.seconds} s, torch threads {torch.get_num_threads()}, front end "
+              f"{'bf16' if on else 'fp32'}: median {np.median(ts[4:]):.3f} s/step (after 4 warm-up steps)")
 
 
 def segments(a):
@@ -386,6 +416,8 @@ def main(argv=None):
     p = sub.add_parser("throughput")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--ckpt", default=None, help="time this checkpoint's model, mix and loss (default: a fresh default model)")
+    p.add_argument("--bf16-front", action="store_true", help="also with the conv front end in bfloat16 (train --bf16-front)")
     for name in ("segments", "pitch", "masks", "refiner"):
         checkpoint_command(sub, name)
     p = checkpoint_command(sub, "sources")
@@ -417,7 +449,7 @@ def main(argv=None):
     p = checkpoint_command(sub, "phase-ensemble")
     p.add_argument("--gate", default="-13.5")
     a = ap.parse_args(argv)
-    {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run,
+    return {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run,
      "noise-floor": noise_floor, "pitch": pitch, "sources": sources, "leak-gate": leak_gate,
      "phase-ensemble": phase_ensemble, "refiner": refiner, "head-ceiling": head_ceiling}[a.cmd](a)
 
