@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 from . import checkpoint as ck
-from .cache import DEFAULT_DATA, Cache, read_manifest
+from .cache import DEFAULT_DATA, Cache, DataError, read_manifest
 from .export import load_model
 from .losses import TrainingLoss, batch_sisnri, np_sisnr, pit2, separation_loss, sisnr, sisnri_2spk
 from .mix import Mixer
@@ -449,9 +449,13 @@ def main(argv=None):
     p = checkpoint_command(sub, "phase-ensemble")
     p.add_argument("--gate", default="-13.5")
     a = ap.parse_args(argv)
-    return {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run,
-     "noise-floor": noise_floor, "pitch": pitch, "sources": sources, "leak-gate": leak_gate,
-     "phase-ensemble": phase_ensemble, "refiner": refiner, "head-ceiling": head_ceiling}[a.cmd](a)
+    try:
+        return {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run,
+             "noise-floor": noise_floor, "pitch": pitch, "sources": sources, "leak-gate": leak_gate,
+             "phase-ensemble": phase_ensemble, "refiner": refiner, "head-ceiling": head_ceiling}[a.cmd](a)
+    except (ck.CheckpointError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
