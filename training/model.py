@@ -356,7 +356,7 @@ class Separator(nn.Module):
         z = self.in_proj(feat)  # [B, F, d]
         if self.front is not None:
             # bfloat16 convolutions in training only (train.py --bf16-front): half a CPU training step went to them,
-            # and their gradients keep the fp32 direction to a cosine of 0.994-0.9996 (2026-12-07, tenth). Eval,
+            # and their gradients keep the fp32 direction to a cosine of 0.93-0.9996 (2026-12-07, tenth). Eval,
             # val and export run fp32: what ships is the fp32 function.
             with torch.autocast(z.device.type, dtype=torch.bfloat16, enabled=self.front_bf16 and self.training):
                 fz = self.front(feat)

@@ -58,6 +58,15 @@ def lr_at(step, base, warmup, rewarm=None):
 GROWN_ADDONS = ("refine.", "front.")  # modules that start at zero when grown onto a trained model
 
 
+def cpu_has_bf16():
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return True  # unknown: no warning
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def param_groups(model, refine_mult):
     """One Adam group, or two when the model has an add-on that starts at zero when grown (mask refiner, conv front
     end): the add-ons' at `refine_mult` x the base lr (the multiplier rides in the group, so a resumed optimizer
@@ -289,6 +298,9 @@ def main(argv=None):
     random.seed(hp["seed"])
     model = Separator(config).to(a.device)
     model.front_bf16 = bool(hp.get("bf16_front", False))
+    if model.front_bf16 and a.device == "cpu" and not cpu_has_bf16():
+        print("[train] warning: this CPU has no AVX512-BF16/AMX: the bf16 front end is emulated and slower; "
+              "resume with --bf16-front off", flush=True)
     opt = torch.optim.Adam(param_groups(model, hp.get("refine_lr_mult", 1.0)), lr=hp["lr"])
     step, wall_s = 0, 0.0
     if resume:
