@@ -49,7 +49,7 @@ from .losses import TrainingLoss, batch_sisnri, np_sisnr, pit2, separation_loss,
 from .mix import Mixer
 from .pitch import semitones, utterance_f0
 from .model import Separator, make_config
-from .train import ValSet
+from .train import ValSet, bf16_front_cosine
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.path.join(HERE, "cache")
@@ -79,15 +79,7 @@ def throughput(a):
         return loss_fn(model(mt), rt, mt)
 
     if a.bf16_front:  # before any optimizer step: both precisions see the same weights
-        cos = []
-        for mix, ref in batches[:4]:
-            g = []
-            for on in (False, True):
-                model.front_bf16 = on
-                model.zero_grad()
-                loss_of(mix, ref).backward()
-                g.append(torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]))
-            cos.append(float(g[0] @ g[1] / (g[0].norm() * g[1].norm())))
+        cos = [bf16_front_cosine(model, lambda: loss_of(mix, ref)) for mix, ref in batches[:4]]
         print(f"gradient cosine, bf16 front end vs fp32 (4 batches): {min(cos):.4f}-{max(cos):.4f}")
     for on in ((False, True) if a.bf16_front else (False,)):
         model.front_bf16 = on

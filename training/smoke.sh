@@ -114,19 +114,14 @@ step "bfloat16 front end: kept on resume, gradients follow fp32, eval and export
 import sys, torch
 from training import checkpoint as ck
 from training.model import Separator, make_config
+from training.train import bf16_front_cosine
 st = ck.load(sys.argv[1])
 assert st["hparams"]["bf16_front"] is True and st["step"] == 3, st["hparams"]
 torch.manual_seed(0)
 m = Separator(make_config(enc_kernel=64, hop=16, d_model=32, n_heads=2, ffn_dim=32, n_blocks=1, chunk=10, inter_radius=2, front_ch=4))
 x, ref = torch.randn(2, 4000), torch.randn(2, 3, 4000)
-def grads(on):
-    m.front_bf16 = on
-    m.zero_grad()
-    ((m(x) - ref) ** 2).mean().backward()
-    return torch.cat([p.grad.flatten() for p in m.parameters() if p.grad is not None])
 m.train()
-g0, g1 = grads(False), grads(True)
-cos = float(g0 @ g1 / (g0.norm() * g1.norm()))
+cos = bf16_front_cosine(m, lambda: ((m(x) - ref) ** 2).mean())
 assert cos > 0.98, f"bf16 front-end gradients off the fp32 direction: cosine {cos}"
 m.front_bf16 = True
 with torch.no_grad():

@@ -67,6 +67,18 @@ def cpu_has_bf16():
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def bf16_front_cosine(model, loss_of):
+    """Cosine between the gradients of loss_of() with the front end in fp32 and in bfloat16, on the same weights
+    (leaves model.front_bf16 on): how far --bf16-front turns a training step."""
+    g = []
+    for on in (False, True):
+        model.front_bf16 = on
+        model.zero_grad()
+        loss_of().backward()
+        g.append(torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]))
+    return float(g[0] @ g[1] / (g[0].norm() * g[1].norm()))
+
+
 def param_groups(model, refine_mult):
     """One Adam group, or two when the model has an add-on that starts at zero when grown (mask refiner, conv front
     end): the add-ons' at `refine_mult` x the base lr (the multiplier rides in the group, so a resumed optimizer
