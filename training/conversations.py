@@ -11,7 +11,8 @@ turns can share a track. Here:
                   as the user hears it: SI-SNRi of each whole track against each person (one assignment for the whole
                   file), and purity (share of each person's solo speech on their own track; 0.5 = chance). Also
                   the oracle: the best keep/swap per 0.5 s frame chosen with the references (the ceiling of routing).
-  one voice       one val speaker alone, in turns: the share of speech on the main track (1 = never split).
+  one voice       one val speaker alone, in turns: the share of speech on the main track (1 = never split); clean,
+                  and again with a background at 5 dB SNR.
   meetings        the AMI excerpts (training.meetings figures: two-person, consistency).
 each without the associate stage (as the app did before it) and with it (training/js/associate.mjs runs the app's
 own TypeScript: ChunkedSeparator, then VoiceAssociator with the voiceprint model).
@@ -81,8 +82,9 @@ def conversation(cache, pool, rng, seconds, same=False, bg_snr=None):
     return mix.astype(np.float32), refs
 
 
-def draw(cache, items, seconds, seed, one_voice_bg_snr=None):
-    """The val conversations of a seed, always drawn in this order: clean, background 5 dB, one voice."""
+def draw(cache, items, seconds, seed):
+    """The val conversations of a seed, always drawn in this order (a set added later goes last, so the earlier ones
+    stay the same files): clean, background 5 dB, one voice, one voice with a background at 5 dB."""
     pool = speaker_pool(cache)
     if len(pool) < 2:
         raise DataError("fewer than 2 val speakers with 10 s of speech")
@@ -90,8 +92,8 @@ def draw(cache, items, seconds, seed, one_voice_bg_snr=None):
     return {
         "clean": [conversation(cache, pool, rng, seconds) for _ in range(items)],
         "background 5 dB": [conversation(cache, pool, rng, seconds, bg_snr=5) for _ in range(items)],
-        "one voice": [conversation(cache, pool, rng, seconds, same=True, bg_snr=one_voice_bg_snr)
-                      for _ in range(max(1, items // 2))],
+        "one voice": [conversation(cache, pool, rng, seconds, same=True) for _ in range(max(1, items // 2))],
+        "one voice bg 5 dB": [conversation(cache, pool, rng, seconds, same=True, bg_snr=5) for _ in range(max(1, items // 2))],
     }
 
 
@@ -177,7 +179,7 @@ def main(argv=None):
     print(f"{'set':<16} {'':>6} {'SI-SNRi dB':>10} {'purity':>7}")
     for k, items in sets.items():
         names = [f"{k.replace(' ', '_')}_{i}" for i in range(len(items))]
-        if k == "one voice":
+        if k.startswith("one voice"):
             for mode in ("none", "assoc"):
                 share = float(np.mean([main_track_share(outs[n][mode]) for n in names]))
                 result[f"{k}/{mode}/main_track_share"] = share

@@ -120,19 +120,19 @@ def split_stats(E, w):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
-    ap.add_argument("--background", action="store_true", help="the conversations with a background at 5 dB instead of the clean ones")
+    ap.add_argument("--background", action="store_true", help="the conversations (and one-voice files) with a background at 5 dB instead of the clean ones")
     ap.add_argument("--one-voice", action="store_true", help="also the one-voice files: how their solo voiceprints split")
     a = ap.parse_args(argv)
     sep = a.separator or shipped_model()
     vp = a.voiceprint or shipped_model(role="voiceprint")
     try:
-        # training.conversations' draw: the same files for a seed (with --background the one-voice files get it too)
-        sets = draw(Cache(a.cache, "val"), a.items, a.seconds, a.seed, one_voice_bg_snr=5 if a.background else None)
+        # training.conversations' draw: the same files for a seed
+        sets = draw(Cache(a.cache, "val"), a.items, a.seconds, a.seed)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     items = sets["background 5 dB" if a.background else "clean"]
-    ones = sets["one voice"] if a.one_voice else []
+    ones = sets["one voice bg 5 dB" if a.background else "one voice"] if a.one_voice else []
     cases = [(f"clean_{i}", m) for i, (m, _) in enumerate(items)]
     cases += [(f"one_{i}", m) for i, (m, _) in enumerate(ones)]
     with tempfile.TemporaryDirectory(prefix="voxsplit-routing-") as d:
