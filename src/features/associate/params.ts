@@ -14,10 +14,6 @@ export interface AssociateParams {
   activeBelowTopDb: number;
   /** …and no more than this many dB below the other speaker output (else it is the other's leak). */
   activeBelowOtherDb: number;
-  /** …and more than this many dB above the output's own floor (its quietest 0.3 s lately: a background's leak). */
-  activeAboveFloorDb: number;
-  /** Frames the floor looks back over. */
-  floorFrames: number;
   /** A segment is solo (teaches the voice profiles) when the other output was active in at most this share of it. */
   soloShare: number;
   /** Inactive frames a segment bridges (a breath inside a sentence). */
@@ -50,8 +46,6 @@ export const ASSOCIATE_DEFAULTS: AssociateParams = {
   silenceDb: -70,
   activeBelowTopDb: 30,
   activeBelowOtherDb: 6,
-  activeAboveFloorDb: -Infinity,
-  floorFrames: 50,
   soloShare: 0.2,
   gapFrames: 1,
   minSegmentFrames: 8,

@@ -39,24 +39,6 @@ class RunningTop {
   }
 }
 
-/**
- * An output's quietest 0.3 s in its last `frames` frames: what it carries when nobody speaks on it. In a clean
- * recording that is near silence; under a background it is the background's leak, which would otherwise pass for
- * speech (and its voiceprint for a voice of its own).
- */
-class RunningFloor {
-  private recent: number[] = [];
-  private smoothed: number[] = [];
-  constructor(private readonly frames: number) {}
-  push(level: number): number {
-    this.recent.push(level);
-    if (this.recent.length > 3) this.recent.shift();
-    this.smoothed.push(db(this.recent.reduce((a, b) => a + b, 0) / this.recent.length));
-    if (this.smoothed.length > this.frames) this.smoothed.shift();
-    return Math.min(...this.smoothed);
-  }
-}
-
 interface Open {
   start: number;
   lastActive: number;
@@ -69,15 +51,12 @@ interface Open {
 export class VoiceSegmenter {
   private readonly open: (Open | undefined)[] = [undefined, undefined];
   private readonly top = new RunningTop();
-  private readonly floors: RunningFloor[];
   /** Per output, the frame right after the last cut at maxSegmentFrames. */
   private readonly cut = [-1, -1];
   /** Frames analysed so far. */
   frames = 0;
 
-  constructor(private readonly p: AssociateParams) {
-    this.floors = [new RunningFloor(p.floorFrames), new RunningFloor(p.floorFrames)];
-  }
+  constructor(private readonly p: AssociateParams) {}
 
   /** The first frame an unfinished segment covers (Infinity when none is open): routes before it are final. */
   get openFrom(): number {
@@ -89,16 +68,9 @@ export class VoiceSegmenter {
     const f = this.frames++;
     const top = this.top.push(Math.max(levels[0], levels[1]));
     const closed: VoiceSegment[] = [];
-    // a floor within activeAboveFloorDb of the loudest speech is no floor yet (nothing quieter has been heard)
-    const floors = this.floors.map((fl, k) => fl.push(levels[k])).map((fl) => (fl + this.p.activeAboveFloorDb < top ? fl : -Infinity));
     const active = [0, 1].map((k) => {
       const own = db(levels[k]);
-      return (
-        own > this.p.silenceDb &&
-        own > top - this.p.activeBelowTopDb &&
-        own > db(levels[1 - k]) - this.p.activeBelowOtherDb &&
-        own > floors[k] + this.p.activeAboveFloorDb
-      );
+      return own > this.p.silenceDb && own > top - this.p.activeBelowTopDb && own > db(levels[1 - k]) - this.p.activeBelowOtherDb;
     });
     for (const k of [0, 1]) {
       const o = this.open[k];
