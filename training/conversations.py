@@ -176,14 +176,14 @@ def main(argv=None):
             print(f"error: {e}", file=sys.stderr)
             return 3
     result = {"separator": sep, "voiceprint": vp, "seconds": a.seconds, "items": a.items, "seed": a.seed, "params": a.params}
-    print(f"{'set':<16} {'':>6} {'SI-SNRi dB':>10} {'purity':>7}")
+    print(f"{'set':<18} {'':>6} {'SI-SNRi dB':>10} {'purity':>7}")
     for k, items in sets.items():
         names = [f"{k.replace(' ', '_')}_{i}" for i in range(len(items))]
         if k.startswith("one voice"):
             for mode in ("none", "assoc"):
                 share = float(np.mean([main_track_share(outs[n][mode]) for n in names]))
                 result[f"{k}/{mode}/main_track_share"] = share
-                print(f"{k:<16} {mode:>6} {'':>10} {share:>7.3f}  (share on the main track)")
+                print(f"{k:<18} {mode:>6} {'':>10} {share:>7.3f}  (share on the main track)")
             continue
         rows = {"none": [], "assoc": [], "oracle": []}
         for n, (mix, refs) in zip(names, items):
@@ -193,12 +193,12 @@ def main(argv=None):
         for mode, r in rows.items():
             imp, pur = (float(v) for v in np.mean(r, 0))
             result[f"{k}/{mode}"] = {"si_snri_db": imp, "purity": pur}
-            print(f"{k:<16} {mode:>6} {imp:>10.2f} {pur:>7.3f}")
+            print(f"{k:<18} {mode:>6} {imp:>10.2f} {pur:>7.3f}")
     for mode in ("none", "assoc"):
         files = {fid: score_file(outs[f"ami_{fid}"][mode], turns, 0.5, 3.0) for fid, _, turns in ami}
         s = summarise(files)
         result[f"meetings/{mode}"] = s
-        print(f"{'meetings':<16} {mode:>6} two-person {s['two_person']:.2f} ({s['two_person_files']} files), "
+        print(f"{'meetings':<18} {mode:>6} two-person {s['two_person']:.2f} ({s['two_person_files']} files), "
               f"consistency {s['consistency']:.2f}")
     result["node"] = info
     print(f"associate stage: {info['associateMs'] / 1000:.1f} s for {sum(len(x) for _, x in cases) / SR / 60:.1f} min of audio "
