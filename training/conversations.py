@@ -89,11 +89,12 @@ def draw(cache, items, seconds, seed):
     if len(pool) < 2:
         raise DataError("fewer than 2 val speakers with 10 s of speech")
     rng = np.random.default_rng(seed)
+    ones = max(1, items // 2)
     return {
         "clean": [conversation(cache, pool, rng, seconds) for _ in range(items)],
         "background 5 dB": [conversation(cache, pool, rng, seconds, bg_snr=5) for _ in range(items)],
-        "one voice": [conversation(cache, pool, rng, seconds, same=True) for _ in range(max(1, items // 2))],
-        "one voice bg 5 dB": [conversation(cache, pool, rng, seconds, same=True, bg_snr=5) for _ in range(max(1, items // 2))],
+        "one voice": [conversation(cache, pool, rng, seconds, same=True) for _ in range(ones)],
+        "one voice bg 5 dB": [conversation(cache, pool, rng, seconds, same=True, bg_snr=5) for _ in range(ones)],
     }
 
 
