@@ -1,7 +1,7 @@
 """Separated speech of the train speakers, labelled: what the voiceprint really hears in the app.
 
     /usr/bin/python3 -m training.voiceprint.separated [--separator training/checkpoints/latest.pt] [--items 3000]
-        [--seconds 4] [--seed 31] [--out training/cache/separated_train.npz]
+        [--seconds 4] [--seed 31] [--p-background 0.7] [--out training/cache/separated_train.npz]
 
 The voiceprint was trained on clean crops with simulated leak and backgrounds; in the app it hears the separator's
 speaker outputs, whose residue (another voice's leak, a background the mask let through, mask artefacts) spreads one
@@ -43,8 +43,8 @@ def load_separator(path):
     return m, int(state["step"]), ema
 
 
-def build(cache, model, items, seconds, seed, min_sisnr, batch=8, log=print):
-    mixer = Mixer(cache, seed=seed, seconds=seconds, p_single=0.0)
+def build(cache, model, items, seconds, seed, min_sisnr, p_background=0.7, batch=8, log=print):
+    mixer = Mixer(cache, seed=seed, seconds=seconds, p_single=0.0, p_bg=p_background)
     rng = np.random.default_rng([seed, 4711])
     crops, speakers, scores = [], [], []
     t0 = time.time()
@@ -81,6 +81,9 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--seed", type=int, default=31)
     ap.add_argument("--min-sisnr", type=float, default=3.0, help="keep an output only if it is its person by this many dB")
+    ap.add_argument("--p-background", type=float, default=0.7,
+                    help="share of mixtures with a background (the mixer's own 0.7 by default); 1 makes every output "
+                         "carry the residue a background leaves, the case where the voiceprint fails in the app")
     ap.add_argument("--out", default=DEFAULT_OUT)
     a = ap.parse_args(argv)
     try:
@@ -93,7 +96,7 @@ def main(argv=None):
     except (ck.CheckpointError, RuntimeError, KeyError) as e:
         print(f"error: separator checkpoint {a.separator}: {e}", file=sys.stderr)
         return 3
-    crops, speakers, scores = build(cache, model, a.items, a.seconds, a.seed, a.min_sisnr)
+    crops, speakers, scores = build(cache, model, a.items, a.seconds, a.seed, a.min_sisnr, a.p_background)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     tmp = a.out + ".tmp.npz"
     np.savez(tmp, crops=crops, speakers=speakers, sisnr=scores,
