@@ -133,7 +133,8 @@ def main(argv=None):
         return 2
     items = sets["background 5 dB" if a.background else "clean"]
     ones = sets["one voice bg 5 dB" if a.background else "one voice"] if a.one_voice else []
-    cases = [(f"clean_{i}", m) for i, (m, _) in enumerate(items)]
+    two = "bg" if a.background else "clean"  # the file names say which set they are from
+    cases = [(f"{two}_{i}", m) for i, (m, _) in enumerate(items)]
     cases += [(f"one_{i}", m) for i, (m, _) in enumerate(ones)]
     with tempfile.TemporaryDirectory(prefix="voxsplit-routing-") as d:
         try:
