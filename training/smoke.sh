@@ -429,7 +429,11 @@ assert not bad, bad[:3]
 EOF
 awk -F'\t' 'NR > 1 && $4 != "" {v = 1} END {exit !v}' "$W/vpa/voiceprint_log.tsv" || die "no val EER in the voiceprint log"
 "$PY" -m training.voiceprint.separated --separator "$W/a/latest.pt" --cache "$W/cache" --items 6 --seconds 1 \
-  --min-sisnr -100 --out "$W/sep.npz" | tail -1 | sed 's/^/   /'
+  --min-sisnr -100 --p-background 1 --out "$W/sep.npz" | tail -1 | sed 's/^/   /'
+"$PY" -c "import numpy as np, sys; assert np.load(sys.argv[1])['p_background'] == 1" "$W/sep.npz" \
+  || die "the separated set does not record its --p-background"
+expect_rc 2 "separated set with --p-background 2" "$PY" -m training.voiceprint.separated --separator "$W/a/latest.pt" \
+  --cache "$W/cache" --items 1 --p-background 2 --out "$W/bad.npz"
 mkdir -p "$W/vpc" && cp "$W/vpa/vp.pt" "$W/vpc/vp.pt"
 "$PY" "${VP[@]}" --ckpt "$W/vpc/vp.pt" --max-steps 6 --separated "$W/sep.npz" --p-separated 1 >/dev/null
 "$PY" - "$W/vpc/vp.pt" "$W/vpa/vp.pt" "$W/sep.npz" "$W/cache" <<'EOF' || die "separated crops did not reach the voiceprint's batches"

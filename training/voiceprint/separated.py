@@ -1,7 +1,7 @@
 """Separated speech of the train speakers, labelled: what the voiceprint really hears in the app.
 
     /usr/bin/python3 -m training.voiceprint.separated [--separator training/checkpoints/latest.pt] [--items 3000]
-        [--seconds 4] [--seed 31] [--p-background 0.7] [--out training/cache/separated_train.npz]
+        [--seconds 4] [--seed 31] [--p-background P] [--out training/cache/separated_train.npz]
 
 The voiceprint was trained on clean crops with simulated leak and backgrounds; in the app it hears the separator's
 speaker outputs, whose residue (another voice's leak, a background the mask let through, mask artefacts) spreads one
@@ -11,7 +11,7 @@ separator's own mixer (training.mix, every degradation on), each speaker output 
 permutation-invariant SI-SNR, and outputs that are that person by at least --min-sisnr dB are kept as int16 with the
 person's speaker id. training.voiceprint.train --separated FILE mixes them into its batches. A pure function of
 (separator weights, seed, items): resuming a voiceprint run regenerates the same file.
-Exit: 0 ok; 2 missing data; 3 unusable separator checkpoint.
+Exit: 0 ok; 2 missing data or a --p-background outside 0..1; 3 unusable separator checkpoint.
 """
 import argparse
 import os
@@ -43,8 +43,9 @@ def load_separator(path):
     return m, int(state["step"]), ema
 
 
-def build(cache, model, items, seconds, seed, min_sisnr, p_background=0.7, batch=8, log=print):
-    mixer = Mixer(cache, seed=seed, seconds=seconds, p_single=0.0, p_bg=p_background)
+def build(cache, model, items, seconds, seed, min_sisnr, p_background=None, batch=8, log=print):
+    own = {} if p_background is None else {"p_bg": p_background}  # None: the mixer's own share, as older files had
+    mixer = Mixer(cache, seed=seed, seconds=seconds, p_single=0.0, **own)
     rng = np.random.default_rng([seed, 4711])
     crops, speakers, scores = [], [], []
     t0 = time.time()
@@ -81,11 +82,14 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--seed", type=int, default=31)
     ap.add_argument("--min-sisnr", type=float, default=3.0, help="keep an output only if it is its person by this many dB")
-    ap.add_argument("--p-background", type=float, default=0.7,
-                    help="share of mixtures with a background (the mixer's own 0.7 by default); 1 makes every output "
+    ap.add_argument("--p-background", type=float, default=None,
+                    help="share of mixtures with a background (default: training.mix's own); 1 makes every output "
                          "carry the residue a background leaves, the case where the voiceprint fails in the app")
     ap.add_argument("--out", default=DEFAULT_OUT)
     a = ap.parse_args(argv)
+    if a.p_background is not None and not 0.0 <= a.p_background <= 1.0:
+        print(f"error: --p-background {a.p_background} is not a share between 0 and 1", file=sys.stderr)
+        return 2
     try:
         cache = Cache(a.cache, "train")
     except DataError as e:
@@ -100,7 +104,8 @@ def main(argv=None):
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     tmp = a.out + ".tmp.npz"
     np.savez(tmp, crops=crops, speakers=speakers, sisnr=scores,
-             meta=np.array([step, int(ema), a.seed, a.items], np.int64))
+             meta=np.array([step, int(ema), a.seed, a.items], np.int64),
+             p_background=np.float32(np.nan if a.p_background is None else a.p_background))
     os.replace(tmp, a.out)
     print(f"[separated] {a.out}: {len(crops)} outputs of {len(np.unique(speakers))} speakers "
           f"(separator step {step}{' EMA' if ema else ''}; SI-SNR median {np.median(scores):.1f} dB)")
