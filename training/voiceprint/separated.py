@@ -10,7 +10,8 @@ separator (its EMA weights when the checkpoint has them, as shipped) runs over t
 separator's own mixer (training.mix, every degradation on), each speaker output is matched to a person by
 permutation-invariant SI-SNR, and outputs that are that person by at least --min-sisnr dB are kept as int16 with the
 person's speaker id. training.voiceprint.train --separated FILE mixes them into its batches. A pure function of
-(separator weights, seed, items): resuming a voiceprint run regenerates the same file.
+(separator weights, seed, items, background share; the share is stored in the file): resuming a voiceprint run
+regenerates the same file.
 Exit: 0 ok; 2 missing data or a --p-background outside 0..1; 3 unusable separator checkpoint.
 """
 import argparse
@@ -71,7 +72,7 @@ def build(cache, model, items, seconds, seed, min_sisnr, p_background=None, batc
                 scores.append(q)
         if (start // batch) % 50 == 0:
             log(f"[separated] {start + len(mixes)}/{items} mixtures, {len(crops)} outputs kept, {time.time() - t0:.0f} s")
-    return np.stack(crops), np.asarray(speakers, np.int64), np.asarray(scores, np.float32)
+    return np.stack(crops), np.asarray(speakers, np.int64), np.asarray(scores, np.float32), mixer.p_bg
 
 
 def main(argv=None):
@@ -100,12 +101,12 @@ def main(argv=None):
     except (ck.CheckpointError, RuntimeError, KeyError) as e:
         print(f"error: separator checkpoint {a.separator}: {e}", file=sys.stderr)
         return 3
-    crops, speakers, scores = build(cache, model, a.items, a.seconds, a.seed, a.min_sisnr, a.p_background)
+    crops, speakers, scores, p_background = build(cache, model, a.items, a.seconds, a.seed, a.min_sisnr, a.p_background)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     tmp = a.out + ".tmp.npz"
     np.savez(tmp, crops=crops, speakers=speakers, sisnr=scores,
              meta=np.array([step, int(ema), a.seed, a.items], np.int64),
-             p_background=np.float32(np.nan if a.p_background is None else a.p_background))
+             p_background=np.float32(p_background))
     os.replace(tmp, a.out)
     print(f"[separated] {a.out}: {len(crops)} outputs of {len(np.unique(speakers))} speakers "
           f"(separator step {step}{' EMA' if ema else ''}; SI-SNR median {np.median(scores):.1f} dB)")
