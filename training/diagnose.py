@@ -33,6 +33,9 @@
     /usr/bin/python3 -m training.diagnose noise-floor [--split train]
         each cached utterance's noise floor (10th-percentile 25 ms frame energy relative to the 90th): are the
         references too noisy to separate?
+    /usr/bin/python3 -m training.diagnose rooms
+        each cached room impulse response (train and val): length, RT60 (from the -5..-25 dB slope of its
+        Schroeder decay) and direct-to-reverberant ratio: is the val room one the training rooms cover?
 """
 import argparse
 import os
@@ -293,6 +296,22 @@ def noise_floor(a):
     print("utterance seconds percentiles 10/50/90: " + " / ".join(f"{np.percentile(dur, q):.1f}" for q in (10, 50, 90)))
 
 
+def rooms(_a):
+    for split in ("train", "val"):
+        c = Cache(CACHE, split)
+        for i in range(len(c.rir_idx)):
+            h = np.asarray(c.rir_at(i), np.float64)
+            decay = np.cumsum(h[::-1] ** 2)[::-1]
+            db = 10 * np.log10(decay / decay[0] + 1e-12)
+            # T20 extrapolated to 60 dB: the tail below -25 dB is often the recording's noise floor
+            i5, i25 = int(np.argmax(db < -5)), int(np.argmax(db < -25))
+            rt60 = 3 * (i25 - i5) / 16000 if i25 > i5 else float("nan")
+            peak, direct = int(np.argmax(np.abs(h))), 40  # +-2.5 ms around the peak counts as the direct path
+            d = np.sum(h[max(0, peak - direct): peak + direct] ** 2)
+            r = np.sum(h[peak + direct:] ** 2) + 1e-12
+            print(f"{split} {i}: {len(h) / 16000:.2f} s, RT60 {rt60:.2f} s, DRR {10 * np.log10(d / r):+.1f} dB")
+
+
 def leak_gate(a):
     model, meta = load_model(a.ckpt)
     v = ValSet(CACHE, a.items, 4.0)
@@ -436,6 +455,7 @@ def main(argv=None):
     p.add_argument("--iters", type=int, default=400)
     p = sub.add_parser("noise-floor")
     p.add_argument("--split", default="train", choices=("train", "val"))
+    sub.add_parser("rooms")
     p = checkpoint_command(sub, "leak-gate")
     p.add_argument("--gates", default="off,-15,-13.5,-12")
     p = checkpoint_command(sub, "phase-ensemble")
@@ -444,7 +464,7 @@ def main(argv=None):
     try:
         return {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run,
              "noise-floor": noise_floor, "pitch": pitch, "sources": sources, "leak-gate": leak_gate,
-             "phase-ensemble": phase_ensemble, "refiner": refiner, "head-ceiling": head_ceiling}[a.cmd](a)
+             "phase-ensemble": phase_ensemble, "refiner": refiner, "head-ceiling": head_ceiling, "rooms": rooms}[a.cmd](a)
     except (ck.CheckpointError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

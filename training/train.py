@@ -160,7 +160,7 @@ class ValSet:
         return float(np.mean(vals))
 
 
-MIX_KEYS = {"p_overlap": float, "p_single": float, "p_close_pitch": float, "close_semitones": float, "curriculum": lambda v: [float(x) for x in v.split(",")]}
+MIX_KEYS = {"p_overlap": float, "p_single": float, "p_reverb": float, "p_close_pitch": float, "close_semitones": float, "curriculum": lambda v: [float(x) for x in v.split(",")]}
 LOSS_KEYS = {"speaker": str, "quiet": str, "cap": float, "logit_l2": float, "psm": float, "single_hinge": float,
              "bg_weight": float}
 LOSS_USAGE = "speaker=sisnr|snr|psm quiet=floor|hinge cap=DB logit_l2=W psm=W single_hinge=W bg_weight=W"
