@@ -49,7 +49,7 @@ from . import checkpoint as ck
 from .cache import DEFAULT_DATA, Cache, DataError, read_manifest
 from .export import load_model
 from .losses import TrainingLoss, batch_sisnri, np_sisnr, pit2, separation_loss, sisnr, sisnri_2spk
-from .mix import Mixer
+from .mix import SR, Mixer
 from .pitch import semitones, utterance_f0
 from .model import Separator, make_config
 from .train import ValSet, bf16_front_cosine
@@ -305,11 +305,11 @@ def rooms(_a):
             db = 10 * np.log10(decay / decay[0] + 1e-12)
             # T20 extrapolated to 60 dB: the tail below -25 dB is often the recording's noise floor
             i5, i25 = int(np.argmax(db < -5)), int(np.argmax(db < -25))
-            rt60 = 3 * (i25 - i5) / 16000 if i25 > i5 else float("nan")
+            rt60 = 3 * (i25 - i5) / SR if i25 > i5 else float("nan")
             peak, direct = int(np.argmax(np.abs(h))), 40  # +-2.5 ms around the peak counts as the direct path
             d = np.sum(h[max(0, peak - direct): peak + direct] ** 2)
             r = np.sum(h[peak + direct:] ** 2) + 1e-12
-            print(f"{split} {i}: {len(h) / 16000:.2f} s, RT60 {rt60:.2f} s, DRR {10 * np.log10(d / r):+.1f} dB")
+            print(f"{split} {i}: {len(h) / SR:.2f} s, RT60 {rt60:.2f} s, DRR {10 * np.log10(d / r):+.1f} dB")
 
 
 def leak_gate(a):
