@@ -73,11 +73,21 @@ def synth_noise(rng, n):
     return x.astype(np.float32)
 
 
+def check_shares(**shares):
+    """Every p_* knob of the Mixer is the share of items that get something: refuse one outside 0..1 by name (a typo
+    such as p_reverb=45 would otherwise silently mean "always")."""
+    for k, v in shares.items():
+        if k.startswith("p_") and not 0.0 <= float(v) <= 1.0:
+            raise ValueError(f"{k}={v} is not a share between 0 and 1")
+
+
 class Mixer:
     def __init__(self, cache, seed=0, seconds=4.0, p_bg=0.7, p_single=0.1, p_reverb=0.3,
                  p_tel=0.12, p_speed=0.2, p_clip=0.03, p_synth_noise=0.15, snr_range=(-5.0, 15.0),
                  rir_synth_frac=0.5, p_codec=0.15, p_overlap=0.0, curriculum=None, min_seconds=0.0,
                  p_close_pitch=0.0, close_semitones=2.0):
+        check_shares(p_bg=p_bg, p_single=p_single, p_reverb=p_reverb, p_tel=p_tel, p_speed=p_speed, p_clip=p_clip,
+                     p_synth_noise=p_synth_noise, p_codec=p_codec, p_overlap=p_overlap, p_close_pitch=p_close_pitch)
         self.c = cache
         self.seed = int(seed)
         self.n = int(seconds * SR)

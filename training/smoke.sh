@@ -93,6 +93,7 @@ EOF
 "$PY" -m training.export --ckpt "$W/a-mean.pt" --out "$W/a-mean.onnx" >/dev/null || die "an averaged checkpoint does not export"
 [ "$(wc -l < "$W/a/train_log.tsv")" -ge 5 ] || die "training log too short"
 expect_rc 3 "unknown --mix key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --mix p_nonsense=1
+expect_rc 3 "a --mix share outside 0..1" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --mix p_reverb=45
 expect_rc 3 "unknown --loss key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --loss p_nonsense=1
 "$PY" "${TR[@]}" "${CFG[@]}" --ckpt "$W/l/latest.pt" --max-steps 2 --loss quiet=hinge logit_l2=0.01 >/dev/null
 "$PY" "${TR[@]}" --ckpt "$W/l/latest.pt" --max-steps 3 >/dev/null
@@ -132,6 +133,25 @@ with torch.no_grad():
     y0 = m(x)
 assert torch.equal(y0, y1), "the bf16 setting changed the eval (shipped) function"
 assert not torch.equal(y_train, y0), "bf16 was not used in training mode"
+from training.train import bf16_front_sound
+m.train()
+ok, cos = bf16_front_sound(m, lambda: ((m(x) - ref) ** 2).mean())
+assert ok and m.front_bf16, f"a sound bf16 front end refused: cosine {cos}"
+rng = torch.get_rng_state()
+ok, _ = bf16_front_sound(m, lambda: ((m(x) - ref) ** 2).mean() * (float("inf") if m.front_bf16 else 1.0))
+assert not ok, "a non-finite bf16 gradient (torch 1.13's AMX kernels) was not caught"
+assert torch.equal(rng, torch.get_rng_state()) and all(p.grad is None for p in m.parameters()), "the check left RNG or gradients behind"
+# the shipped front end at a training batch's shape: where oneDNN takes its AMX kernels (Sapphire Rapids and later)
+# an undilated bfloat16 conv gave an inf weight gradient here (2026-12-07); elsewhere this passes either way
+from training.model import ConvFrontEnd
+f, feat, g = ConvFrontEnd(257, 16, 128), torch.randn(4, 504, 257), []
+for on in (False, True):
+    f.zero_grad()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=on):
+        f(feat).float().square().mean().backward()
+    g.append(torch.cat([p.grad.flatten() for p in f.parameters()]))
+cos = float(g[0] @ g[1] / (g[0].norm() * g[1].norm()))
+assert cos > 0.98, f"bf16 gradient of the shipped-size front end off the fp32 one: cosine {cos}"
 EOF
 
 step "refusals: config mismatch, NaN loss"

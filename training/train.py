@@ -29,7 +29,7 @@ from .cache import Cache, DataError
 from .ema import WeightEMA
 from .stopping import stop_requested
 from .losses import SILENCE_LOSSES, SPEAKER_LOSSES, TrainingLoss, batch_sisnri, sisnri_2spk
-from .mix import Mixer
+from .mix import Mixer, check_shares
 from .model import Separator, check_grown_shift, count_params, make_config, make_identity, refine_bins
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,6 +77,20 @@ def bf16_front_cosine(model, loss_of):
         loss_of().backward()
         g.append(torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]))
     return float(g[0] @ g[1] / (g[0].norm() * g[1].norm()))
+
+
+def bf16_front_sound(model, loss_of, min_cosine=0.9):
+    """Whether --bf16-front trains correctly on this machine: the gradient with the front end in bfloat16 is finite
+    and points where the fp32 one does. Torch 1.13's oneDNN AMX kernels (Sapphire Rapids and later) return
+    non-finite bfloat16 conv gradients; the AVX512-BF16 ones do not. Leaves model.front_bf16 on, the RNG untouched
+    (a resumed run must draw what it would have drawn) and the gradients cleared."""
+    rng = torch.get_rng_state()
+    try:
+        cos = bf16_front_cosine(model, loss_of)
+    finally:
+        torch.set_rng_state(rng)
+        model.zero_grad(set_to_none=True)
+    return math.isfinite(cos) and cos >= min_cosine, cos
 
 
 def param_groups(model, refine_mult):
@@ -181,6 +195,7 @@ def parse_mix(items):
     out = parse_settings(items, MIX_KEYS, "--mix")
     if "curriculum" in out and len(out["curriculum"]) != 3:
         raise ValueError("--mix curriculum=START,STEPS,FLOOR")
+    check_shares(**out)
     return out
 
 
@@ -395,6 +410,18 @@ def main(argv=None):
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
+
+    model.train()
+    if model.front_bf16:
+        def check_loss():
+            mix, ref = (torch.from_numpy(t).to(a.device) for t in mixer.batch(step, hp["batch"]))
+            return loss_fn(model(mix), ref, mix)
+        sound, cos = bf16_front_sound(model, check_loss)
+        if not sound:
+            # the stored setting stays on: another machine's kernels may train it correctly (and 2.5x faster)
+            print(f"[train] warning: the bfloat16 front end gives a wrong gradient on this CPU (cosine to fp32 {cos:.4f}); "
+                  "this process trains it in fp32", flush=True)
+            model.front_bf16 = False
 
     t_start = time.time()
     last_save = t_log = time.time()

@@ -26,7 +26,7 @@ from .. import checkpoint as ck
 from ..average import average
 from ..cache import Cache, DataError
 from ..losses import np_sisnr, pit2
-from ..mix import Mixer
+from ..mix import Mixer, check_shares
 from ..model import Separator, make_config
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -88,8 +88,10 @@ def main(argv=None):
                          "carry the residue a background leaves, the case where the voiceprint fails in the app")
     ap.add_argument("--out", default=DEFAULT_OUT)
     a = ap.parse_args(argv)
-    if a.p_background is not None and not 0.0 <= a.p_background <= 1.0:
-        print(f"error: --p-background {a.p_background} is not a share between 0 and 1", file=sys.stderr)
+    try:
+        check_shares(p_bg=0.0 if a.p_background is None else a.p_background)
+    except ValueError as e:
+        print(f"error: --p-background: {e}", file=sys.stderr)
         return 2
     try:
         cache = Cache(a.cache, "train")
