@@ -81,9 +81,10 @@ def bf16_front_cosine(model, loss_of):
 
 def bf16_front_sound(model, loss_of, min_cosine=0.9):
     """Whether --bf16-front trains correctly on this machine: the gradient with the front end in bfloat16 is finite
-    and points where the fp32 one does. Torch 1.13's oneDNN AMX kernels (Sapphire Rapids and later) return
-    non-finite bfloat16 conv gradients; the AVX512-BF16 ones do not. Leaves model.front_bf16 on, the RNG untouched
-    (a resumed run must draw what it would have drawn) and the gradients cleared."""
+    and points where the fp32 one does. Torch 1.13's oneDNN AMX kernels (Sapphire Rapids and later) gave an inf
+    weight gradient for an undilated bfloat16 conv (ConvFrontEnd now keeps that one in fp32); a kernel bug of that
+    kind must not stop or corrupt a run. Leaves model.front_bf16 on, the RNG untouched (a resumed run must draw what it
+    would have drawn) and the gradients cleared."""
     rng = torch.get_rng_state()
     try:
         cos = bf16_front_cosine(model, loss_of)
