@@ -318,16 +318,14 @@ def rooms(_a):
 def two_pass(a):
     model, meta = load_model(a.ckpt)
     model.set_leak_gate(None if a.gate == "off" else float(a.gate))
-    vc = Cache(CACHE, "val")
-    mx = Mixer(vc, seed=20240611, seconds=4.0, p_speed=0, p_clip=0)
-    lst = mx.fixed_list(20240611, a.items, single=False, bg=a.bg, reverb=False, band=None)
+    v = ValSet(CACHE, a.items, 4.0, bg=a.bg)
 
     def run(x):
         with torch.no_grad():
             return model(torch.from_numpy(np.ascontiguousarray(x, np.float32))[None])[0].numpy()
 
     one, two, blend = [], [], []
-    for x, r in lst:
+    for x, r in zip(v.mix, v.ref):
         y = run(x)
         z = []
         for s in y[:2]:
@@ -337,7 +335,7 @@ def two_pass(a):
         one.append(sisnri_2spk(y[:2], r[:2], x)[0])
         two.append(sisnri_2spk(z, r[:2], x)[0])
         blend.append(sisnri_2spk((y[:2] + z) / 2, r[:2], x)[0])
-    print(f"{a.ckpt} (step {meta['step']}), gate {a.gate}, {len(lst)} val items{' with a background' if a.bg else ''}: "
+    print(f"{a.ckpt} (step {meta['step']}), gate {a.gate}, {len(v.mix)} val items{' with a background' if a.bg else ''}: "
           f"one pass {np.mean(one):.2f} dB, two passes {np.mean(two):.2f}, their mean {np.mean(blend):.2f}; "
           f"second pass better on {100 * np.mean(np.asarray(two) > np.asarray(one)):.0f} % of items", flush=True)
 

@@ -86,8 +86,7 @@ class Mixer:
                  p_tel=0.12, p_speed=0.2, p_clip=0.03, p_synth_noise=0.15, snr_range=(-5.0, 15.0),
                  rir_synth_frac=0.5, p_codec=0.15, p_overlap=0.0, curriculum=None, min_seconds=0.0,
                  p_close_pitch=0.0, close_semitones=2.0):
-        check_shares(p_bg=p_bg, p_single=p_single, p_reverb=p_reverb, p_tel=p_tel, p_speed=p_speed, p_clip=p_clip,
-                     p_synth_noise=p_synth_noise, p_codec=p_codec, p_overlap=p_overlap, p_close_pitch=p_close_pitch)
+        check_shares(**{k: v for k, v in locals().items() if k.startswith("p_")})
         self.c = cache
         self.seed = int(seed)
         self.n = int(seconds * SR)

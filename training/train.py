@@ -156,10 +156,10 @@ def parse_overrides(items):
 
 
 class ValSet:
-    def __init__(self, cache_dir, items, seconds, seed=20240611):
+    def __init__(self, cache_dir, items, seconds, seed=20240611, bg=False):
         vc = Cache(cache_dir, "val")
         mx = Mixer(vc, seed=seed, seconds=seconds, p_speed=0, p_clip=0)
-        lst = mx.fixed_list(seed, items, single=False, bg=False, reverb=False, band=None)
+        lst = mx.fixed_list(seed, items, single=False, bg=bg, reverb=False, band=None)
         self.mix = np.stack([m for m, _ in lst])
         self.ref = np.stack([s for _, s in lst])
 

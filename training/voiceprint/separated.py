@@ -89,7 +89,8 @@ def main(argv=None):
     ap.add_argument("--out", default=DEFAULT_OUT)
     a = ap.parse_args(argv)
     try:
-        check_shares(p_bg=0.0 if a.p_background is None else a.p_background)
+        if a.p_background is not None:
+            check_shares(p_bg=a.p_background)
     except ValueError as e:
         print(f"error: --p-background: {e}", file=sys.stderr)
         return 2
