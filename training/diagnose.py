@@ -1,6 +1,6 @@
 """Diagnostics behind the model card's "why run 2 stalled" figures (CPU, a few minutes each).
 
-    /usr/bin/python3 -m training.diagnose throughput [--batch 4] [--seconds 4] [--ckpt CKPT] [--bf16-front]
+    /usr/bin/python3 -m training.diagnose throughput [--batch 4] [--seconds 4] [--ckpt CKPT [--config K=V ...]] [--bf16-front]
         median seconds per training step (run it with and without OMP_NUM_THREADS=2); with --bf16-front also with
         the conv front end in bfloat16, and how far that turns the gradient (cosine to the fp32 one)
     /usr/bin/python3 -m training.diagnose segments CKPT [--items 48]
@@ -54,8 +54,8 @@ from .export import load_model
 from .losses import TrainingLoss, batch_sisnri, np_sisnr, pit2, separation_loss, sisnr, sisnri_2spk
 from .mix import SR, Mixer
 from .pitch import semitones, utterance_f0
-from .model import Separator, make_config
-from .train import ValSet, bf16_front_cosine
+from .model import Separator, count_params, make_config
+from .train import ValSet, bf16_front_cosine, parse_overrides
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.path.join(HERE, "cache")
@@ -63,17 +63,24 @@ CLEAN = dict(p_bg=0, p_reverb=0, p_tel=0, p_codec=0, p_speed=0, p_clip=0, p_sing
 
 
 def throughput(a):
+    if a.config and not a.ckpt:
+        print("error: --config needs --ckpt (the run whose mix and loss to time it with)", file=sys.stderr)
+        return 2
     c = Cache(CACHE, "train")
     if a.ckpt:  # the checkpoint's model, mix and loss at its step (what a resumed run does per step)
         st = ck.load(a.ckpt)
         hp = st["hparams"]
-        model = Separator(make_config(**st["config"]))
-        model.load_state_dict(st["model"])
+        if a.config:  # a fresh model of another size, trained on the same mix with the same loss
+            model = Separator(make_config(**{**st["config"], **parse_overrides(a.config)}))
+        else:
+            model = Separator(make_config(**st["config"]))
+            model.load_state_dict(st["model"])
         m = Mixer(c, seed=hp["seed"], seconds=a.seconds, **hp.get("mix", {}))
         loss_fn, first = TrainingLoss(model, hp.get("loss", {})), int(st["step"])
     else:
         model, m, first = Separator(make_config()), Mixer(c, seed=0, seconds=a.seconds), 0
         loss_fn = separation_loss
+    print(f"model: {count_params(model):,} parameters")
     if a.bf16_front and model.front is None:
         print("error: --bf16-front needs a model with the conv front end (config front_ch)", file=sys.stderr)
         return 2
@@ -457,6 +464,8 @@ def main(argv=None):
     p.add_argument("--seconds", type=float, default=4.0)
     p.add_argument("--ckpt", default=None, help="time this checkpoint's model, mix and loss (default: a fresh default model)")
     p.add_argument("--bf16-front", action="store_true", help="also with the conv front end in bfloat16 (train --bf16-front)")
+    p.add_argument("--config", nargs="*", default=[],
+                   help="with --ckpt: a fresh model with these config overrides (key=value) instead of its weights")
     for name in ("segments", "pitch", "masks", "refiner"):
         checkpoint_command(sub, name)
     p = checkpoint_command(sub, "sources")

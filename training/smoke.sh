@@ -94,6 +94,7 @@ EOF
 [ "$(wc -l < "$W/a/train_log.tsv")" -ge 5 ] || die "training log too short"
 expect_rc 3 "unknown --mix key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --mix p_nonsense=1
 expect_rc 3 "a --mix share outside 0..1" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --mix p_reverb=45
+expect_rc 2 "diagnose throughput --config without --ckpt" "$PY" -m training.diagnose throughput --config d_model=192
 expect_rc 3 "unknown --loss key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --loss p_nonsense=1
 "$PY" "${TR[@]}" "${CFG[@]}" --ckpt "$W/l/latest.pt" --max-steps 2 --loss quiet=hinge logit_l2=0.01 >/dev/null
 "$PY" "${TR[@]}" --ckpt "$W/l/latest.pt" --max-steps 3 >/dev/null
