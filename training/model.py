@@ -52,6 +52,8 @@ DEFAULT_CONFIG = {
                          # dense map per frame, so each voice's harmonic pattern must be learnt at every pitch apart;
                          # convolutions share their weights across frequency (the trunk, not the mask head, is what
                          # limits the model: with the trunk's output free, the trained head reaches 19.3 dB)
+    "front_depth": 2,    # dilated 3x3 convs in the conv front end, dilations 2, 4, 8, ... bins: 2 (runs 11-14) reaches
+                         # +-7 bins (+-220 Hz), 4 reaches +-31 bins (+-970 Hz: several harmonics of any voice)
     "shift_blocks": 0,   # the last this many dual-path blocks see the frames in chunks offset by half a chunk (as
                          # Swin's shifted windows): with one chunk grid every frame at a chunk edge has context on one
                          # side only, and running the model on inputs delayed by part of a chunk and averaging gained
@@ -87,6 +89,8 @@ def make_config(**over):
         raise ValueError("refine_ch needs the STFT front end and softmax masks")
     if c["d_model"] % c["n_heads"]:
         raise ValueError("d_model must be divisible by n_heads")
+    if not 1 <= c["front_depth"] <= 6:
+        raise ValueError("front_depth must be between 1 and 6")
     if not 0 <= c["shift_blocks"] <= c["n_blocks"]:
         raise ValueError("shift_blocks must be between 0 and n_blocks")
     return c
@@ -249,18 +253,19 @@ class MaskRefiner(nn.Module):
 
 class ConvFrontEnd(nn.Module):
     """Per-frame features from 2-D convolutions over (frequency, time) of the normalised log spectrum: the same small
-    filters at every bin (dilations 1, 2, 4 bins, +-7 bins = +-220 Hz: two or three harmonics of a voice; +-3 frames),
+    filters at every bin (dilations 1, 2, 4 bins, +-7 bins = +-220 Hz: two or three harmonics of a voice; +-3 frames;
+    `depth` dilated convs: 2, 4, 8, ... bins),
     then a few channels per bin projected to the model width. Grown onto a trained model (train.py --grow), its
     projection is zeroed (make_identity), so the grown model starts as exactly the old function; from scratch it starts
     random like every other layer (zero-started, it stayed out of early learning: diagnose clean-run, 2026-12-06)."""
 
-    DILATIONS = (2, 4)
     OUT_CH = 8
 
-    def __init__(self, nbins, ch, d):
+    def __init__(self, nbins, ch, d, depth=2):
         super().__init__()
         self.first = nn.Conv2d(1, ch, 3, padding=1)
-        self.mid = nn.ModuleList([nn.Conv2d(ch, ch, 3, padding=(dl, 1), dilation=(dl, 1)) for dl in self.DILATIONS])
+        self.mid = nn.ModuleList([nn.Conv2d(ch, ch, 3, padding=(2 ** i, 1), dilation=(2 ** i, 1))
+                                  for i in range(1, depth + 1)])
         self.squeeze = nn.Conv2d(ch, self.OUT_CH, 1)
         self.proj = nn.Linear(self.OUT_CH * nbins, d)
 
@@ -325,7 +330,7 @@ class Separator(nn.Module):
             self.decoder = nn.ConvTranspose1d(N, 1, L, stride=L // 2, bias=False)
         self.in_norm = nn.LayerNorm(N)
         self.in_proj = nn.Linear(N, d)
-        self.front = ConvFrontEnd(N, c["front_ch"], d) if c["front_ch"] else None
+        self.front = ConvFrontEnd(N, c["front_ch"], d, c["front_depth"]) if c["front_ch"] else None
         self.front_bf16 = False  # a training setting, not part of the graph: see forward()
         self.intra = nn.ModuleList([IntraLayer(d, c["n_heads"], c["ffn_dim"], c["chunk"], c["intra_rnn"])
                                     for _ in range(c["n_blocks"])])

@@ -242,6 +242,9 @@ assert [g["mult"] for g in r["optim"]["param_groups"]] == [1.0, 5.0], r["optim"]
 assert float(r["model"]["front.proj.weight"].abs().max()) > 0, "the front end's projection is still zero"
 EOF
 export_parity "$W/cf2/latest.pt" cf "with a conv front end"
+"$PY" "${TR[@]}" --config "${TINY[@]}" front_ch=4 front_depth=3 --ckpt "$W/cd/latest.pt" --max-steps 1 >/dev/null
+export_parity "$W/cd/latest.pt" cd "with a deeper conv front end (front_depth 3)"
+expect_rc 3 "front_depth 0" "$PY" "${TR[@]}" --config "${TINY[@]}" front_ch=4 front_depth=0 --ckpt "$W/cd0/latest.pt" --max-steps 0
 expect_rc 3 "a refiner on per-output sigmoid masks" "$PY" "${TR[@]}" "${RCFG[@]}" mask=sigmoid --ckpt "$W/r3/latest.pt" --max-steps 0
 expect_rc 3 "--grow without --init-from" "$PY" "${TR[@]}" --ckpt "$W/y/latest.pt" --max-steps 0 --grow
 expect_rc 3 "warm start from a checkpoint no weight of which fits" "$PY" "${TR[@]}" --ckpt "$W/x/latest.pt" --max-steps 0 \
