@@ -1,8 +1,10 @@
 """Diagnostics behind the model card's "why run 2 stalled" figures (CPU, a few minutes each).
 
-    /usr/bin/python3 -m training.diagnose throughput [--batch 4] [--seconds 4] [--ckpt CKPT [--config K=V ...]] [--bf16-front]
+    /usr/bin/python3 -m training.diagnose throughput [--batch 4] [--seconds 4] [--ckpt CKPT [--config K=V ...]]
+        [--bf16-front]
         median seconds per training step (run it with and without OMP_NUM_THREADS=2); with --bf16-front also with
-        the conv front end in bfloat16, and how far that turns the gradient (cosine to the fp32 one)
+        the conv front end in bfloat16, and how far that turns the gradient (cosine to the fp32 one); with --config a
+        fresh model of another size instead of the checkpoint's weights, on the checkpoint's mix and loss
     /usr/bin/python3 -m training.diagnose segments CKPT [--items 48]
         val SI-SNRi with one permutation per item vs the permutation chosen per 0.5 s (oracle):
         tells a speaker-tracking failure (second much higher) from no separation at all

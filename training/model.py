@@ -253,9 +253,8 @@ class MaskRefiner(nn.Module):
 
 class ConvFrontEnd(nn.Module):
     """Per-frame features from 2-D convolutions over (frequency, time) of the normalised log spectrum: the same small
-    filters at every bin (dilations 1, 2, 4 bins, +-7 bins = +-220 Hz: two or three harmonics of a voice; +-3 frames;
-    `depth` dilated convs: 2, 4, 8, ... bins),
-    then a few channels per bin projected to the model width. Grown onto a trained model (train.py --grow), its
+    filters at every bin (a 3x3 conv, then `depth` convs dilated 2, 4, 8, ... bins over frequency; depth 2 reaches
+    +-7 bins = +-220 Hz, two or three harmonics of a voice, and +-3 frames), then a few channels per bin projected to the model width. Grown onto a trained model (train.py --grow), its
     projection is zeroed (make_identity), so the grown model starts as exactly the old function; from scratch it starts
     random like every other layer (zero-started, it stayed out of early learning: diagnose clean-run, 2026-12-06)."""
 
