@@ -72,10 +72,8 @@ def throughput(a):
     if a.ckpt:  # the checkpoint's model, mix and loss at its step (what a resumed run does per step)
         st = ck.load(a.ckpt)
         hp = st["hparams"]
-        if a.config:  # a fresh model of another size, trained on the same mix with the same loss
-            model = Separator(make_config(**{**st["config"], **parse_overrides(a.config)}))
-        else:
-            model = Separator(make_config(**st["config"]))
+        model = Separator(make_config(**{**st["config"], **parse_overrides(a.config)}))
+        if not a.config:  # with --config: a fresh model of another size on the same mix and loss
             model.load_state_dict(st["model"])
         m = Mixer(c, seed=hp["seed"], seconds=a.seconds, **hp.get("mix", {}))
         loss_fn, first = TrainingLoss(model, hp.get("loss", {})), int(st["step"])

@@ -254,13 +254,14 @@ class MaskRefiner(nn.Module):
 class ConvFrontEnd(nn.Module):
     """Per-frame features from 2-D convolutions over (frequency, time) of the normalised log spectrum: the same small
     filters at every bin (a 3x3 conv, then `depth` convs dilated 2, 4, 8, ... bins over frequency; depth 2 reaches
-    +-7 bins = +-220 Hz, two or three harmonics of a voice, and +-3 frames), then a few channels per bin projected to the model width. Grown onto a trained model (train.py --grow), its
-    projection is zeroed (make_identity), so the grown model starts as exactly the old function; from scratch it starts
-    random like every other layer (zero-started, it stayed out of early learning: diagnose clean-run, 2026-12-06)."""
+    +-7 bins = +-220 Hz, two or three harmonics of a voice, and +-3 frames), then a few channels per bin projected to
+    the model width. Grown onto a trained model (train.py --grow), its projection is zeroed (make_identity), so the
+    grown model starts as exactly the old function; from scratch it starts random like every other layer
+    (zero-started, it stayed out of early learning: diagnose clean-run, 2026-12-06)."""
 
     OUT_CH = 8
 
-    def __init__(self, nbins, ch, d, depth=2):
+    def __init__(self, nbins, ch, d, depth=DEFAULT_CONFIG["front_depth"]):
         super().__init__()
         self.first = nn.Conv2d(1, ch, 3, padding=1)
         self.mid = nn.ModuleList([nn.Conv2d(ch, ch, 3, padding=(2 ** i, 1), dilation=(2 ** i, 1))
