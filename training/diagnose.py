@@ -35,6 +35,9 @@
     /usr/bin/python3 -m training.diagnose noise-floor [--split train]
         each cached utterance's noise floor (10th-percentile 25 ms frame energy relative to the 90th): are the
         references too noisy to separate?
+    /usr/bin/python3 -m training.diagnose curves LOG [LOG ...] [--bin 500] [--to STEP]
+        trainer logs side by side: mean train SI-SNRi per --bin steps and the val figures at each bin's end; runs
+        started with the same --seed see the same batches, so their train figures compare step for step
     /usr/bin/python3 -m training.diagnose two-pass CKPT [--gate -13.5] [--items 48] [--bg]
         val SI-SNRi of one pass vs a second pass of the model over each of its own speaker outputs (the louder
         speaker output of the second pass kept): does the model clean the other voice's residue it leaves?
@@ -62,6 +65,41 @@ from .train import ValSet, bf16_front_cosine, parse_overrides
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.path.join(HERE, "cache")
 CLEAN = dict(p_bg=0, p_reverb=0, p_tel=0, p_codec=0, p_speed=0, p_clip=0, p_single=0)
+
+
+def read_log(path):
+    """A trainer log (train.py) as {column: [values]}; empty cells are None."""
+    with open(path) as f:
+        head = f.readline().rstrip("\n").split("\t")
+        rows = [ln.rstrip("\n").split("\t") for ln in f if ln.strip()]
+    if "step" not in head or "train_sisnri_db" not in head:
+        raise DataError(f"{path} is not a trainer log (no step / train_sisnri_db columns)")
+    num = lambda v: float(v) if v not in ("", None) else None
+    return {k: [num(r[i]) if i < len(r) else None for r in rows] for i, k in enumerate(head) if k != "time"}
+
+
+def curves(a):
+    logs = [read_log(p) for p in a.logs]
+    last = max(max(L["step"]) for L in logs if L["step"])
+    end = min(a.to or last, last)
+    names = [os.path.basename(os.path.dirname(p)) if os.path.basename(p) == "train_log.tsv" else os.path.basename(p)
+             for p in a.logs]
+    print("steps\t" + "\t".join(f"{n} train\t{n} val" for n in names))
+    for lo in range(0, int(end), a.bin):
+        hi = lo + a.bin
+        cells = []
+        for L in logs:
+            # each row's train figure is the mean since the row before (a save at a stop writes a short row)
+            prev = [0.0] + L["step"][:-1]
+            tr = [(t, s - p) for s, p, t in zip(L["step"], prev, L["train_sisnri_db"])
+                  if lo < s <= hi and t is not None and s > p]
+            va = [v for s, v in zip(L["step"], L["val_sisnri_db"]) if s == hi and v is not None]
+            full = any(s >= hi for s in L["step"])
+            mean = sum(t * w for t, w in tr) / sum(w for _, w in tr) if tr else None
+            cells += [f"{mean:.2f}" + ("" if full else "*") if tr else "", f"{va[0]:.2f}" if va else ""]
+        print(f"{lo + 1}-{hi}\t" + "\t".join(cells))
+    print("(* the log ends inside this bin)")
+    return 0
 
 
 def throughput(a):
@@ -466,6 +504,10 @@ def main(argv=None):
     p.add_argument("--bf16-front", action="store_true", help="also with the conv front end in bfloat16 (train --bf16-front)")
     p.add_argument("--config", nargs="*", default=[],
                    help="with --ckpt: a fresh model with these config overrides (key=value) instead of its weights")
+    p = sub.add_parser("curves")
+    p.add_argument("logs", nargs="+")
+    p.add_argument("--bin", type=int, default=500)
+    p.add_argument("--to", type=int, default=0, help="last step shown (default: the longest log's)")
     for name in ("segments", "pitch", "masks", "refiner"):
         checkpoint_command(sub, name)
     p = checkpoint_command(sub, "sources")
@@ -505,7 +547,7 @@ def main(argv=None):
         return {"throughput": throughput, "segments": segments, "masks": masks, "clean-run": clean_run,
              "noise-floor": noise_floor, "pitch": pitch, "sources": sources, "leak-gate": leak_gate,
              "phase-ensemble": phase_ensemble, "refiner": refiner, "head-ceiling": head_ceiling, "rooms": rooms,
-             "two-pass": two_pass}[a.cmd](a)
+             "two-pass": two_pass, "curves": curves}[a.cmd](a)
     except (ck.CheckpointError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

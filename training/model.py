@@ -54,6 +54,11 @@ DEFAULT_CONFIG = {
                          # limits the model: with the trunk's output free, the trained head reaches 19.3 dB)
     "front_depth": 2,    # dilated 3x3 convs in the conv front end, dilations 2, 4, 8, ... bins: 2 (runs 11-14) reaches
                          # +-7 bins (+-220 Hz), 4 reaches +-31 bins (+-970 Hz: several harmonics of any voice)
+    "front_phase": 0,    # 1: the conv front end also sees the phase: the unit phasor of each bin's advance over one hop,
+                         # minus the advance of the bin's centre frequency (instantaneous frequency, resolves a harmonic
+                         # to a fraction of a bin), and of the step from the bin below, minus that of a pulse at the
+                         # frame's centre (where in the frame the energy sits: glottal pulses). Log-magnitude alone
+                         # cannot tell two voices a semitone apart inside one 31 Hz bin; 0: magnitude only (runs 0-14)
     "shift_blocks": 0,   # the last this many dual-path blocks see the frames in chunks offset by half a chunk (as
                          # Swin's shifted windows): with one chunk grid every frame at a chunk edge has context on one
                          # side only, and running the model on inputs delayed by part of a chunk and averaging gained
@@ -91,6 +96,10 @@ def make_config(**over):
         raise ValueError("d_model must be divisible by n_heads")
     if not 1 <= c["front_depth"] <= 6:
         raise ValueError("front_depth must be between 1 and 6")
+    if c["front_phase"] not in (0, 1):
+        raise ValueError("front_phase must be 0 or 1")
+    if c["front_phase"] and not (c["front_ch"] and c["frontend"] == "stft"):
+        raise ValueError("front_phase needs the conv front end (front_ch) over the STFT")
     if not 0 <= c["shift_blocks"] <= c["n_blocks"]:
         raise ValueError("shift_blocks must be between 0 and n_blocks")
     return c
@@ -261,17 +270,19 @@ class ConvFrontEnd(nn.Module):
 
     OUT_CH = 8
 
-    def __init__(self, nbins, ch, d, depth=DEFAULT_CONFIG["front_depth"]):
+    def __init__(self, nbins, ch, d, depth=DEFAULT_CONFIG["front_depth"], in_ch=1):
         super().__init__()
-        self.first = nn.Conv2d(1, ch, 3, padding=1)
+        self.first = nn.Conv2d(in_ch, ch, 3, padding=1)
         self.mid = nn.ModuleList([nn.Conv2d(ch, ch, 3, padding=(2 ** i, 1), dilation=(2 ** i, 1))
                                   for i in range(1, depth + 1)])
         self.squeeze = nn.Conv2d(ch, self.OUT_CH, 1)
         self.proj = nn.Linear(self.OUT_CH * nbins, d)
 
-    def forward(self, feat):  # feat [B, F, N] -> [B, F, d]
+    def forward(self, feat, extra=None):  # feat [B, F, N], extra None or [B, C, N, F] -> [B, F, d]
         B, Fr, N = feat.shape
         x = feat.transpose(1, 2).unsqueeze(1)  # [B, 1, N, F]
+        if extra is not None:
+            x = torch.cat([x, extra], 1)
         if torch.is_autocast_cpu_enabled() or torch.is_autocast_enabled():
             # fp32 even under --bf16-front: torch 1.13's oneDNN AMX kernels return an inf/NaN weight gradient for an
             # undilated bfloat16 3x3 conv (2026-12-07, fourteenth); the dilated ones are sound, and this one is 3 % of
@@ -330,7 +341,11 @@ class Separator(nn.Module):
             self.decoder = nn.ConvTranspose1d(N, 1, L, stride=L // 2, bias=False)
         self.in_norm = nn.LayerNorm(N)
         self.in_proj = nn.Linear(N, d)
-        self.front = ConvFrontEnd(N, c["front_ch"], d, c["front_depth"]) if c["front_ch"] else None
+        self.front = ConvFrontEnd(N, c["front_ch"], d, c["front_depth"], 1 + 4 * c["front_phase"]) if c["front_ch"] else None
+        if c["front_phase"]:
+            k = torch.arange(self.nbins, dtype=torch.float64)[:, None]
+            adv = 2 * math.pi * k * self.H / L  # a bin-centre sinusoid's phase advance over one hop
+            self.register_buffer("phase_demod", torch.stack([torch.cos(adv), torch.sin(adv)]).float())  # [2, nb, 1]
         self.front_bf16 = False  # a training setting, not part of the graph: see forward()
         self.intra = nn.ModuleList([IntraLayer(d, c["n_heads"], c["ffn_dim"], c["chunk"], c["intra_rnn"])
                                     for _ in range(c["n_blocks"])])
@@ -371,8 +386,9 @@ class Separator(nn.Module):
             # bfloat16 convolutions in training only (train.py --bf16-front): half a CPU training step went to them,
             # and their gradients keep the fp32 direction to a cosine of 0.93-0.9996 (2026-12-07, tenth). Eval,
             # val and export run fp32: what ships is the fp32 function.
+            extra = self.phase_features(re, im) if self.config["front_phase"] else None
             with torch.autocast(z.device.type, dtype=torch.bfloat16, enabled=self.front_bf16 and self.training):
-                fz = self.front(feat)
+                fz = self.front(feat, extra)
             z = z + (fz.float() if fz.dtype != z.dtype else fz)  # no Cast node in the exported fp32 graph
         d = z.shape[-1]
         z = F.pad(z, (0, 0, 0, K))  # pad frames by one chunk, then keep whole chunks
@@ -413,6 +429,23 @@ class Separator(nn.Module):
                 out = self.decoder(y).reshape(B, S, -1)
             out = out[:, :, self.P:self.P + T]
         return out * rms.unsqueeze(1)
+
+    def phase_features(self, re, im):
+        """[B, nb, F] real and imaginary STFT -> [B, 4, nb, F]: cos and sin of the demodulated phase step over time
+        (0 for a sinusoid at the bin's centre) and over frequency (0 for a pulse at the frame's centre); 0 where a bin
+        has no energy or no neighbour."""
+        mag = torch.sqrt(re * re + im * im + 1e-10)
+        c, s = self.phase_demod[0], self.phase_demod[1]
+        r1, i1, r0, i0 = re[:, :, 1:], im[:, :, 1:], re[:, :, :-1], im[:, :, :-1]
+        den = mag[:, :, 1:] * mag[:, :, :-1] + 1e-4
+        pr, pi = (r1 * r0 + i1 * i0) / den, (i1 * r0 - r1 * i0) / den  # X_t conj(X_t-1) / |..|
+        tc = F.pad(pr * c + pi * s, (1, 0))
+        ts = F.pad(pi * c - pr * s, (1, 0))
+        r1, i1, r0, i0 = re[:, 1:], im[:, 1:], re[:, :-1], im[:, :-1]
+        den = mag[:, 1:] * mag[:, :-1] + 1e-4
+        fc = F.pad(-(r1 * r0 + i1 * i0) / den, (0, 0, 1, 0))  # X_k conj(X_k-1), times -1 (a centred pulse's step)
+        fs = F.pad(-(i1 * r0 - r1 * i0) / den, (0, 0, 1, 0))
+        return torch.stack([tc, ts, fc, fs], 1)
 
     def set_leak_gate(self, threshold_db):
         """Adds the inference-only LeakGate (None removes it). Refused (ValueError) unless the masks sum to one over

@@ -95,6 +95,9 @@ EOF
 expect_rc 3 "unknown --mix key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --mix p_nonsense=1
 expect_rc 3 "a --mix share outside 0..1" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --mix p_reverb=45
 expect_rc 2 "diagnose throughput --config without --ckpt" "$PY" -m training.diagnose throughput --config d_model=192
+"$PY" -m training.diagnose curves "$W/a/train_log.tsv" "$W/a/train_log.tsv" --bin 2 | grep -q '^1-2	' \
+  || die "diagnose curves does not bin a trainer log"
+expect_rc 2 "diagnose curves on a file that is no trainer log" "$PY" -m training.diagnose curves "$W/a-mean.onnx"
 expect_rc 3 "unknown --loss key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --loss p_nonsense=1
 "$PY" "${TR[@]}" "${CFG[@]}" --ckpt "$W/l/latest.pt" --max-steps 2 --loss quiet=hinge logit_l2=0.01 >/dev/null
 "$PY" "${TR[@]}" --ckpt "$W/l/latest.pt" --max-steps 3 >/dev/null
@@ -244,6 +247,30 @@ EOF
 export_parity "$W/cf2/latest.pt" cf "with a conv front end"
 "$PY" "${TR[@]}" --config "${TINY[@]}" front_ch=4 front_depth=3 --ckpt "$W/cd/latest.pt" --max-steps 1 >/dev/null
 export_parity "$W/cd/latest.pt" cd "with a deeper conv front end (front_depth 3)"
+step "phase features in the conv front end: a sinusoid's demodulated phase steps, training, export parity"
+"$PY" - <<'EOF' || die "the front end's phase features are wrong"
+import math, torch
+import torch.nn.functional as F
+from training.model import Separator, make_config
+m = Separator(make_config(enc_kernel=64, hop=16, d_model=32, n_heads=2, ffn_dim=32, n_blocks=1, chunk=10, inter_radius=2,
+                          front_ch=4, front_phase=1))
+t = torch.arange(4000, dtype=torch.float64)
+for df in (0.0, 40.0, -40.0):  # a sinusoid off bin 5's centre by df Hz advances df * 2 pi * hop / 16000 more per hop
+    x = torch.cos(2 * math.pi * (5 * 16000 / 64 + df) * t / 16000).float()[None]
+    spec = F.conv1d(F.pad(x.unsqueeze(1), (m.P, m.L)), m.stft_analysis, stride=m.H)
+    ph = m.phase_features(spec[:, :m.nbins], spec[:, m.nbins:])
+    got = float(torch.atan2(ph[0, 1, 5, 20:200], ph[0, 0, 5, 20:200]).mean())
+    assert abs(got - 2 * math.pi * df * 16 / 16000) < 1e-3, (df, got)
+fr = 64
+x = torch.zeros(1, 4000)
+x[0, fr * m.H + m.L // 2 - m.P] = 1.0  # a pulse: its step from bin to bin is 0 in the frame whose centre it sits on
+spec = F.conv1d(F.pad(x.unsqueeze(1), (m.P, m.L)), m.stft_analysis, stride=m.H)
+ph = m.phase_features(spec[:, :m.nbins], spec[:, m.nbins:])
+assert float(ph[0, 2, 1:, fr].min()) > 0.999 and float(ph[0, 3, 1:, fr].abs().max()) < 1e-3, ph[0, 2:, :, fr]
+EOF
+"$PY" "${TR[@]}" --config "${TINY[@]}" front_ch=4 front_phase=1 --ckpt "$W/cp/latest.pt" --max-steps 1 >/dev/null
+export_parity "$W/cp/latest.pt" cp "with phase features in the conv front end"
+expect_rc 3 "front_phase without the conv front end" "$PY" "${TR[@]}" --config "${TINY[@]}" front_phase=1 --ckpt "$W/cp0/latest.pt" --max-steps 0
 expect_rc 3 "front_depth 0" "$PY" "${TR[@]}" --config "${TINY[@]}" front_ch=4 front_depth=0 --ckpt "$W/cd0/latest.pt" --max-steps 0
 expect_rc 3 "a refiner on per-output sigmoid masks" "$PY" "${TR[@]}" "${RCFG[@]}" mask=sigmoid --ckpt "$W/r3/latest.pt" --max-steps 0
 expect_rc 3 "--grow without --init-from" "$PY" "${TR[@]}" --ckpt "$W/y/latest.pt" --max-steps 0 --grow
