@@ -69,9 +69,12 @@ CLEAN = dict(p_bg=0, p_reverb=0, p_tel=0, p_codec=0, p_speed=0, p_clip=0, p_sing
 
 def read_log(path):
     """A trainer log (train.py) as {column: [values]}; empty cells are None."""
-    with open(path) as f:
-        head = f.readline().rstrip("\n").split("\t")
-        rows = [ln.rstrip("\n").split("\t") for ln in f if ln.strip()]
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            head = f.readline().rstrip("\n").split("\t")
+            rows = [ln.rstrip("\n").split("\t") for ln in f if ln.strip()]
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror}") from e
     if "step" not in head or "train_sisnri_db" not in head:
         raise DataError(f"{path} is not a trainer log (no step / train_sisnri_db columns)")
     num = lambda v: float(v) if v not in ("", None) else None

@@ -538,5 +538,23 @@ def refine_bins(model, src, src_config):
     return done
 
 
+def widen_front_inputs(model, src):
+    """The conv front end's first conv grown from a source that saw fewer input channels (front_phase added to a
+    magnitude-only model): the source's filters are kept for its channels and the new channels' start at zero, so the
+    grown model starts as exactly the source's function. Returns the keys filled; refuses (ValueError) any other
+    change of that conv's shape."""
+    k = "front.first.weight"
+    own = model.state_dict()
+    if k not in src or k not in own or src[k].shape == own[k].shape:
+        return []
+    old, new = src[k], own[k]
+    if old.shape[0] != new.shape[0] or old.shape[2:] != new.shape[2:] or old.shape[1] > new.shape[1]:
+        raise ValueError(f"the front end's first conv {tuple(old.shape)} cannot grow into {tuple(new.shape)}")
+    with torch.no_grad():
+        new.zero_()
+        new[:, : old.shape[1]].copy_(old)
+    return [k]
+
+
 def count_params(m):
     return sum(p.numel() for p in m.parameters())

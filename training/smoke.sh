@@ -95,8 +95,8 @@ EOF
 expect_rc 3 "unknown --mix key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --mix p_nonsense=1
 expect_rc 3 "a --mix share outside 0..1" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --mix p_reverb=45
 expect_rc 2 "diagnose throughput --config without --ckpt" "$PY" -m training.diagnose throughput --config d_model=192
-"$PY" -m training.diagnose curves "$W/a/train_log.tsv" "$W/a/train_log.tsv" --bin 2 | grep -q '^1-2	' \
-  || die "diagnose curves does not bin a trainer log"
+"$PY" -m training.diagnose curves "$W/a/train_log.tsv" "$W/a/train_log.tsv" --bin 2 > "$W/curves.txt"
+grep -q '^1-2	' "$W/curves.txt" || die "diagnose curves does not bin a trainer log"
 expect_rc 2 "diagnose curves on a file that is no trainer log" "$PY" -m training.diagnose curves "$W/a-mean.onnx"
 expect_rc 3 "unknown --loss key" "$PY" "${TR[@]}" --ckpt "$W/c/latest.pt" --max-steps 1 --loss p_nonsense=1
 "$PY" "${TR[@]}" "${CFG[@]}" --ckpt "$W/l/latest.pt" --max-steps 2 --loss quiet=hinge logit_l2=0.01 >/dev/null
@@ -270,6 +270,10 @@ assert float(ph[0, 2, 1:, fr].min()) > 0.999 and float(ph[0, 3, 1:, fr].abs().ma
 EOF
 "$PY" "${TR[@]}" --config "${TINY[@]}" front_ch=4 front_phase=1 --ckpt "$W/cp/latest.pt" --max-steps 1 >/dev/null
 export_parity "$W/cp/latest.pt" cp "with phase features in the conv front end"
+"$PY" "${TR[@]}" --config "${TINY[@]}" front_ch=4 front_phase=1 --ckpt "$W/cpg/latest.pt" --max-steps 0 --init-from "$W/cf2/latest.pt" \
+  --grow >/dev/null
+same_function "$W/cf2/latest.pt" "$W/cpg/latest.pt" 'big.front.first.in_channels == 5 and small.front.first.in_channels == 1' \
+  "a conv front end grown to see the phase"
 expect_rc 3 "front_phase without the conv front end" "$PY" "${TR[@]}" --config "${TINY[@]}" front_phase=1 --ckpt "$W/cp0/latest.pt" --max-steps 0
 expect_rc 3 "front_depth 0" "$PY" "${TR[@]}" --config "${TINY[@]}" front_ch=4 front_depth=0 --ckpt "$W/cd0/latest.pt" --max-steps 0
 expect_rc 3 "a refiner on per-output sigmoid masks" "$PY" "${TR[@]}" "${RCFG[@]}" mask=sigmoid --ckpt "$W/r3/latest.pt" --max-steps 0

@@ -30,7 +30,8 @@ from .ema import WeightEMA
 from .stopping import stop_requested
 from .losses import SILENCE_LOSSES, SPEAKER_LOSSES, TrainingLoss, batch_sisnri, sisnri_2spk
 from .mix import Mixer, check_shares
-from .model import Separator, check_grown_shift, count_params, make_config, make_identity, refine_bins
+from .model import (Separator, check_grown_shift, count_params, make_config, make_identity, refine_bins,
+                    widen_front_inputs)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOG_HEADER = "step\tloss\tval_sisnri_db\tlr\twall_h\ttime\ttrain_sisnri_db\tval_ema_sisnri_db\n"
@@ -358,11 +359,14 @@ def main(argv=None):
                         check_grown_shift(src["config"], model.config)
                         zeroed = make_identity(model, fresh)
                         refined = refine_bins(model, src["model"], src["config"])
+                        widened = widen_front_inputs(model, src["model"])
                     except ValueError as e:
                         raise ck.CheckpointError(f"--grow: {e}") from e
                     if refined:
                         print(f"[train] grown over frequency: {', '.join(refined)} interpolated", flush=True)
-                    left = [k for k in fresh if not k.startswith(("intra.", "inter.", "stft_") + GROWN_ADDONS)
+                    if widened:
+                        print("[train] grown: the front end's new input channels start at zero", flush=True)
+                    left = [k for k in fresh if not k.startswith(("intra.", "inter.", "stft_", "phase_demod") + GROWN_ADDONS)
                             and k not in refined]
                     if left:
                         raise ck.CheckpointError(f"--grow: only new blocks may be fresh, not {', '.join(left)}")
