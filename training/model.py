@@ -54,11 +54,12 @@ DEFAULT_CONFIG = {
                          # limits the model: with the trunk's output free, the trained head reaches 19.3 dB)
     "front_depth": 2,    # dilated 3x3 convs in the conv front end, dilations 2, 4, 8, ... bins: 2 (runs 11-14) reaches
                          # +-7 bins (+-220 Hz), 4 reaches +-31 bins (+-970 Hz: several harmonics of any voice)
-    "front_phase": 0,    # 1: the conv front end also sees the phase: the unit phasor of each bin's advance over one hop,
-                         # minus the advance of the bin's centre frequency (instantaneous frequency, resolves a harmonic
-                         # to a fraction of a bin), and of the step from the bin below, minus that of a pulse at the
-                         # frame's centre (where in the frame the energy sits: glottal pulses). Log-magnitude alone
-                         # cannot tell two voices a semitone apart inside one 31 Hz bin; 0: magnitude only (runs 0-14)
+    "front_phase": 0,    # 1: the conv front end also sees the phase: the unit phasor of each bin's advance over one
+                         # hop, minus the advance of the bin's centre frequency (instantaneous frequency, places a
+                         # harmonic to a fraction of a bin), and of the step from the bin below, minus that of a pulse
+                         # at the frame's centre (where in the frame the energy sits: glottal pulses). Log-magnitude
+                         # alone cannot tell two voices a semitone apart inside one 31 Hz bin; 0: magnitude only (runs
+                         # 0-14). From scratch it learns faster than run 12 on the same batches (2026-12-07, sixteenth)
     "shift_blocks": 0,   # the last this many dual-path blocks see the frames in chunks offset by half a chunk (as
                          # Swin's shifted windows): with one chunk grid every frame at a chunk edge has context on one
                          # side only, and running the model on inputs delayed by part of a chunk and averaging gained
@@ -266,7 +267,8 @@ class ConvFrontEnd(nn.Module):
     +-7 bins = +-220 Hz, two or three harmonics of a voice, and +-3 frames), then a few channels per bin projected to
     the model width. Grown onto a trained model (train.py --grow), its projection is zeroed (make_identity), so the
     grown model starts as exactly the old function; from scratch it starts random like every other layer
-    (zero-started, it stayed out of early learning: diagnose clean-run, 2026-12-06)."""
+    (zero-started, it stayed out of early learning: diagnose clean-run, 2026-12-06). in_ch: 1 (the log spectrum) or 5
+    (with the four channels of Separator.phase_features)."""
 
     OUT_CH = 8
 
@@ -341,7 +343,8 @@ class Separator(nn.Module):
             self.decoder = nn.ConvTranspose1d(N, 1, L, stride=L // 2, bias=False)
         self.in_norm = nn.LayerNorm(N)
         self.in_proj = nn.Linear(N, d)
-        self.front = ConvFrontEnd(N, c["front_ch"], d, c["front_depth"], 1 + 4 * c["front_phase"]) if c["front_ch"] else None
+        self.front = (ConvFrontEnd(N, c["front_ch"], d, c["front_depth"], in_ch=1 + 4 * c["front_phase"])
+                      if c["front_ch"] else None)
         if c["front_phase"]:
             k = torch.arange(self.nbins, dtype=torch.float64)[:, None]
             adv = 2 * math.pi * k * self.H / L  # a bin-centre sinusoid's phase advance over one hop

@@ -274,6 +274,8 @@ export_parity "$W/cp/latest.pt" cp "with phase features in the conv front end"
   --grow >/dev/null
 same_function "$W/cf2/latest.pt" "$W/cpg/latest.pt" 'big.front.first.in_channels == 5 and small.front.first.in_channels == 1' \
   "a conv front end grown to see the phase"
+expect_rc 3 "a conv front end grown to see less" "$PY" "${TR[@]}" --config "${TINY[@]}" front_ch=4 --ckpt "$W/cpl/latest.pt" \
+  --max-steps 0 --init-from "$W/cpg/latest.pt" --grow
 expect_rc 3 "front_phase without the conv front end" "$PY" "${TR[@]}" --config "${TINY[@]}" front_phase=1 --ckpt "$W/cp0/latest.pt" --max-steps 0
 expect_rc 3 "front_depth 0" "$PY" "${TR[@]}" --config "${TINY[@]}" front_ch=4 front_depth=0 --ckpt "$W/cd0/latest.pt" --max-steps 0
 expect_rc 3 "a refiner on per-output sigmoid masks" "$PY" "${TR[@]}" "${RCFG[@]}" mask=sigmoid --ckpt "$W/r3/latest.pt" --max-steps 0

@@ -366,7 +366,8 @@ def main(argv=None):
                         print(f"[train] grown over frequency: {', '.join(refined)} interpolated", flush=True)
                     if widened:
                         print("[train] grown: the front end's new input channels start at zero", flush=True)
-                    left = [k for k in fresh if not k.startswith(("intra.", "inter.", "stft_", "phase_demod") + GROWN_ADDONS)
+                    buffers = ("stft_", "phase_demod")  # fixed tables, not weights
+                    left = [k for k in fresh if not k.startswith(("intra.", "inter.") + buffers + GROWN_ADDONS)
                             and k not in refined]
                     if left:
                         raise ck.CheckpointError(f"--grow: only new blocks may be fresh, not {', '.join(left)}")
