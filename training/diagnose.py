@@ -77,13 +77,18 @@ def read_log(path):
         raise DataError(f"cannot read {path}: {e.strerror}") from e
     if "step" not in head or "train_sisnri_db" not in head:
         raise DataError(f"{path} is not a trainer log (no step / train_sisnri_db columns)")
+    if not rows:
+        raise DataError(f"{path} has no rows yet")
     num = lambda v: float(v) if v not in ("", None) else None
     return {k: [num(r[i]) if i < len(r) else None for r in rows] for i, k in enumerate(head) if k != "time"}
 
 
 def curves(a):
     logs = [read_log(p) for p in a.logs]
-    last = max(max(L["step"]) for L in logs if L["step"])
+    for L in logs:  # each row's train figure is the mean since the row before (a save at a stop writes a short row)
+        L["covers"] = [s - p for s, p in zip(L["step"], [0.0] + L["step"][:-1])]
+        L["last"] = max(L["step"])
+    last = max(L["last"] for L in logs)
     end = min(a.to or last, last)
     names = [os.path.basename(os.path.dirname(p)) if os.path.basename(p) == "train_log.tsv" else os.path.basename(p)
              for p in a.logs]
@@ -92,12 +97,10 @@ def curves(a):
         hi = lo + a.bin
         cells = []
         for L in logs:
-            # each row's train figure is the mean since the row before (a save at a stop writes a short row)
-            prev = [0.0] + L["step"][:-1]
-            tr = [(t, s - p) for s, p, t in zip(L["step"], prev, L["train_sisnri_db"])
-                  if lo < s <= hi and t is not None and s > p]
+            tr = [(t, w) for s, w, t in zip(L["step"], L["covers"], L["train_sisnri_db"])
+                  if lo < s <= hi and t is not None and w > 0]
             va = [v for s, v in zip(L["step"], L["val_sisnri_db"]) if s == hi and v is not None]
-            full = any(s >= hi for s in L["step"])
+            full = L["last"] >= hi
             mean = sum(t * w for t, w in tr) / sum(w for _, w in tr) if tr else None
             cells += [f"{mean:.2f}" + ("" if full else "*") if tr else "", f"{va[0]:.2f}" if va else ""]
         print(f"{lo + 1}-{hi}\t" + "\t".join(cells))

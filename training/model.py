@@ -379,7 +379,8 @@ class Separator(nn.Module):
             spec = F.conv1d(x, self.stft_analysis, stride=H)  # [B, 2*nb, F]
             nb = self.nbins
             re, im = spec[:, :nb], spec[:, nb:]
-            e = torch.log(torch.sqrt(re * re + im * im + 1e-10) + 1e-4)  # log-magnitude features [B, nb, F]
+            mag = torch.sqrt(re * re + im * im + 1e-10)
+            e = torch.log(mag + 1e-4)  # log-magnitude features [B, nb, F]
         else:
             e = F.relu(self.encoder(x))  # [B, N, F]
         Fr = e.shape[-1]
@@ -389,7 +390,7 @@ class Separator(nn.Module):
             # bfloat16 convolutions in training only (train.py --bf16-front): half a CPU training step went to them,
             # and their gradients keep the fp32 direction to a cosine of 0.93-0.9996 (2026-12-07, tenth). Eval,
             # val and export run fp32: what ships is the fp32 function.
-            extra = self.phase_features(re, im) if self.config["front_phase"] else None
+            extra = self.phase_features(re, im, mag) if self.config["front_phase"] else None
             with torch.autocast(z.device.type, dtype=torch.bfloat16, enabled=self.front_bf16 and self.training):
                 fz = self.front(feat, extra)
             z = z + (fz.float() if fz.dtype != z.dtype else fz)  # no Cast node in the exported fp32 graph
@@ -433,21 +434,24 @@ class Separator(nn.Module):
             out = out[:, :, self.P:self.P + T]
         return out * rms.unsqueeze(1)
 
-    def phase_features(self, re, im):
-        """[B, nb, F] real and imaginary STFT -> [B, 4, nb, F]: cos and sin of the demodulated phase step over time
-        (0 for a sinusoid at the bin's centre) and over frequency (0 for a pulse at the frame's centre); 0 where a bin
-        has no energy or no neighbour."""
-        mag = torch.sqrt(re * re + im * im + 1e-10)
+    def phase_features(self, re, im, mag=None):
+        """[B, nb, F] real and imaginary STFT (and its magnitude) -> [B, 4, nb, F]: cos and sin of the demodulated
+        phase step over time (0 for a sinusoid at the bin's centre) and over frequency (0 for a pulse at the frame's
+        centre); 0 where a bin has no energy or no neighbour."""
+        mag = torch.sqrt(re * re + im * im + 1e-10) if mag is None else mag
+
+        def step(dim):  # X conj(X one step back along dim) / |..|: the unit phasor of the phase step
+            n = re.shape[dim]
+            r1, i1, m1 = (t.narrow(dim, 1, n - 1) for t in (re, im, mag))
+            r0, i0, m0 = (t.narrow(dim, 0, n - 1) for t in (re, im, mag))
+            den = m1 * m0 + 1e-4
+            return (r1 * r0 + i1 * i0) / den, (i1 * r0 - r1 * i0) / den
+
         c, s = self.phase_demod[0], self.phase_demod[1]
-        r1, i1, r0, i0 = re[:, :, 1:], im[:, :, 1:], re[:, :, :-1], im[:, :, :-1]
-        den = mag[:, :, 1:] * mag[:, :, :-1] + 1e-4
-        pr, pi = (r1 * r0 + i1 * i0) / den, (i1 * r0 - r1 * i0) / den  # X_t conj(X_t-1) / |..|
-        tc = F.pad(pr * c + pi * s, (1, 0))
-        ts = F.pad(pi * c - pr * s, (1, 0))
-        r1, i1, r0, i0 = re[:, 1:], im[:, 1:], re[:, :-1], im[:, :-1]
-        den = mag[:, 1:] * mag[:, :-1] + 1e-4
-        fc = F.pad(-(r1 * r0 + i1 * i0) / den, (0, 0, 1, 0))  # X_k conj(X_k-1), times -1 (a centred pulse's step)
-        fs = F.pad(-(i1 * r0 - r1 * i0) / den, (0, 0, 1, 0))
+        pr, pi = step(2)
+        tc, ts = F.pad(pr * c + pi * s, (1, 0)), F.pad(pi * c - pr * s, (1, 0))
+        qr, qi = step(1)
+        fc, fs = F.pad(-qr, (0, 0, 1, 0)), F.pad(-qi, (0, 0, 1, 0))  # times -1: a centred pulse's step
         return torch.stack([tc, ts, fc, fs], 1)
 
     def set_leak_gate(self, threshold_db):

@@ -366,9 +366,9 @@ def main(argv=None):
                         print(f"[train] grown over frequency: {', '.join(refined)} interpolated", flush=True)
                     if widened:
                         print("[train] grown: the front end's new input channels start at zero", flush=True)
-                    buffers = ("stft_", "phase_demod")  # fixed tables, not weights
-                    left = [k for k in fresh if not k.startswith(("intra.", "inter.") + buffers + GROWN_ADDONS)
-                            and k not in refined]
+                    tables = {n for n, _ in model.named_buffers()}  # fixed at construction, never trained
+                    left = [k for k in fresh if not k.startswith(("intra.", "inter.") + GROWN_ADDONS)
+                            and k not in refined and k not in tables]
                     if left:
                         raise ck.CheckpointError(f"--grow: only new blocks may be fresh, not {', '.join(left)}")
                     print(f"[train] grown: {len(zeroed)} residual outputs of the new layers zeroed", flush=True)
